@@ -1,0 +1,246 @@
+"""Settings for the studio: one module, production differs by environment values alone.
+
+Defaults give a working single-machine studio: SQLite in ``var/``, an embedded Celery broker on the
+filesystem, local media, and the offline ``local`` provider. Every name read here is in the README's
+settings table.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from cryptography.fernet import Fernet
+
+from studio.env import env, envbool, envfloat, envint, envlist, envsecret
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env("STUDIO_DATA_DIR", str(BASE_DIR / "var"))).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _generated_secret(filename: str, make) -> str:
+    """A secret kept in DATA_DIR, made on first run, so a fresh install needs no setup."""
+    path = DATA_DIR / filename
+    if not path.exists():
+        path.write_text(make(), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+DEBUG = envbool("STUDIO_DEBUG", False)
+SECRET_KEY = envsecret("STUDIO_SECRET_KEY") or _generated_secret(
+    "secret_key.txt", lambda: secrets.token_urlsafe(50)
+)
+# Fernet keys for provider credentials at rest; the first encrypts, all decrypt (rotation: prepend).
+STUDIO_SECRET_KEYS = [
+    k.strip()
+    for k in (
+        envsecret("STUDIO_SECRET_KEYS")
+        or _generated_secret("fernet_keys.txt", lambda: Fernet.generate_key().decode())
+    ).split(",")
+    if k.strip()
+]
+ALLOWED_HOSTS = envlist("STUDIO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+CSRF_TRUSTED_ORIGINS = envlist("STUDIO_CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials.apps.SimpleAppConfig",
+    "studio.accounts",
+    "studio.workspaces",
+    "studio.projects",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "studio.urls"
+WSGI_APPLICATION = "studio.wsgi.application"
+
+_loaders = [
+    "django.template.loaders.filesystem.Loader",
+    "django.template.loaders.app_directories.Loader",
+]
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "studio.workspaces.context.workspaces",
+            ],
+            "loaders": [
+                (
+                    "template_partials.loader.Loader",
+                    [("django.template.loaders.cached.Loader", _loaders)] if not DEBUG else _loaders,
+                )
+            ],
+            "builtins": ["template_partials.templatetags.partials"],
+        },
+    }
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env("DATABASE_URL", f"sqlite:///{DATA_DIR / 'studio.sqlite3'}"), conn_max_age=60
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers work while the worker writes; IMMEDIATE takes the write lock at BEGIN so
+    # two writers queue on busy_timeout instead of failing with "database is locked" mid-transaction.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
+    }
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+else:
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_ROOT = Path(env("STUDIO_MEDIA_ROOT", str(DATA_DIR / "media")))
+MEDIA_URL = "/media/"  # never served directly: the media view checks access first
+
+if env("STUDIO_STORAGE", "local") == "s3":
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("STUDIO_S3_BUCKET"),
+            "endpoint_url": env("STUDIO_S3_ENDPOINT_URL") or None,
+            "access_key": envsecret("STUDIO_S3_ACCESS_KEY") or None,
+            "secret_key": envsecret("STUDIO_S3_SECRET_KEY") or None,
+            "region_name": env("STUDIO_S3_REGION") or None,
+            "default_acl": None,
+            "querystring_auth": True,
+        },
+    }
+else:
+    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+STORAGES = {
+    "default": _default_storage,
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+# Uploads larger than this are streamed to a temporary file rather than kept in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Security: on by default where it costs nothing, HTTPS-only parts behind STUDIO_SECURE.
+STUDIO_SECURE = envbool("STUDIO_SECURE", False)
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie; kept default
+SESSION_COOKIE_SECURE = STUDIO_SECURE
+CSRF_COOKIE_SECURE = STUDIO_SECURE
+SECURE_SSL_REDIRECT = STUDIO_SECURE
+SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365 if STUDIO_SECURE else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = STUDIO_SECURE
+SECURE_HSTS_PRELOAD = STUDIO_SECURE
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool("STUDIO_BEHIND_PROXY") else None
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Celery: the broker only nudges; the database is the truth (see docs/design.md).
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", "filesystem://")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _broker_dir = DATA_DIR / "broker"
+    for _sub in ("queue", "control"):
+        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "control_folder": str(_broker_dir / "control"),
+    }
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+STUDIO_SWEEP_SECONDS = envfloat("STUDIO_SWEEP_SECONDS", 2.0)
+
+# Outbound fetches and media.
+STUDIO_FETCH_ALLOW_PRIVATE = envbool("STUDIO_FETCH_ALLOW_PRIVATE", False)
+STUDIO_FETCH_MAX_BYTES = envint("STUDIO_FETCH_MAX_BYTES", 500 * 1024 * 1024, minimum=1)
+STUDIO_PUBLIC_BASE_URL = env("STUDIO_PUBLIC_BASE_URL").rstrip("/")
+STUDIO_ACCEL_REDIRECT_PREFIX = env("STUDIO_ACCEL_REDIRECT_PREFIX")
+
+# Providers, configured like STORAGES: a backend and its options, built from the environment.
+STUDIO_PROVIDERS = {
+    "local": {"BACKEND": "studio.providers.local.LocalProvider", "OPTIONS": {}},
+    "siliconflow": {
+        "BACKEND": "studio.providers.siliconflow.SiliconFlowProvider",
+        "OPTIONS": {
+            "base_url": env("SILICONFLOW_BASE_URL", "https://api.siliconflow.cn/v1"),
+            "api_key": envsecret("SILICONFLOW_API_KEY"),
+        },
+    },
+    "dashscope": {
+        "BACKEND": "studio.providers.dashscope.DashScopeProvider",
+        "OPTIONS": {
+            "base_url": env("DASHSCOPE_BASE_URL", "https://dashscope.aliyuncs.com/api/v1"),
+            "api_key": envsecret("DASHSCOPE_API_KEY"),
+        },
+    },
+    "jiekou": {
+        "BACKEND": "studio.providers.jiekou.JiekouProvider",
+        "OPTIONS": {
+            "base_url": env("JIEKOU_BASE_URL", "https://api.jiekou.ai"),
+            "api_key": envsecret("JIEKOU_API_KEY"),
+        },
+    },
+}
+STUDIO_PROVIDER_TIMEOUT = envfloat("STUDIO_PROVIDER_TIMEOUT", 30.0)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("STUDIO_LOG_LEVEL", "INFO")},
+    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+}

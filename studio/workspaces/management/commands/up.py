@@ -1,0 +1,85 @@
+"""Run the whole studio on one machine: migrate, make the demo login, start web, worker and beat.
+
+Ctrl-C stops all of them. Beyond one machine use the Procfile (gunicorn, celery worker, celery beat).
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from studio.workspaces.management.commands.demo import demo_login
+
+
+class Command(BaseCommand):
+    help = "Run the studio (web + worker + beat) on this machine with the embedded defaults."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--host", default="127.0.0.1")
+
+    def handle(self, port: int, host: str, **options):
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        call_command("demo", stdout=open(os.devnull, "w"))  # noqa: SIM115 - closed with the process
+        username, password = demo_login()
+        python = sys.executable
+        procs = {
+            "web": [
+                python,
+                "-m",
+                "gunicorn",
+                "studio.wsgi",
+                "--bind",
+                f"{host}:{port}",
+                "--workers",
+                "2",
+                "--threads",
+                "4",
+                "--access-logfile",
+                "-",
+                "--log-level",
+                "warning",
+            ],
+            "worker": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "studio",
+                "worker",
+                "--beat",
+                "--loglevel",
+                "warning",
+                "--concurrency",
+                "2",
+                "--schedule",
+                settings.CELERY_BEAT_SCHEDULE_FILENAME,
+            ],
+        }
+        running = {name: subprocess.Popen(cmd, start_new_session=True) for name, cmd in procs.items()}
+        url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}/"  # noqa: S104
+        self.stdout.write(self.style.SUCCESS(f"\nStudio is running at {url}"))
+        self.stdout.write(f"Log in as {username} / {password}   (Ctrl-C stops web, worker and beat)\n")
+        try:
+            while all(p.poll() is None for p in running.values()):
+                time.sleep(0.5)
+            dead = [name for name, p in running.items() if p.poll() is not None]
+            self.stderr.write(f"{', '.join(dead)} stopped; stopping the rest.")
+        except KeyboardInterrupt:
+            self.stdout.write("\nStopping…")
+        finally:
+            for p in running.values():
+                if p.poll() is None:
+                    os.killpg(p.pid, signal.SIGTERM)
+            deadline = time.monotonic() + 15
+            for p in running.values():
+                try:
+                    p.wait(max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    os.killpg(p.pid, signal.SIGKILL)

@@ -1,0 +1,149 @@
+"""Every URL pattern of the studio, tried by every persona.
+
+Add each new URL to ROUTES: ``test_every_url_pattern_is_in_the_table`` fails until you do.
+Expectation kinds:
+- public: anyone gets a page.
+- login: any logged-in user is served; anonymous is sent to log in.
+- read: members of the workspace are served; outsiders get 404; anonymous is sent to log in.
+- write: owners and editors are served; viewers get 403; outsiders 404; anonymous to log in.
+- owner: owners are served; editors and viewers 403; outsiders 404; anonymous to log in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from tests.conftest import World
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    kwargs: Callable[[World], dict]
+    kind: str
+    data: Callable[[World], dict] = lambda w: {}
+
+
+def ws(w):
+    return {"slug": w.workspace.slug}
+
+
+def proj(w):
+    return {"slug": w.workspace.slug, "project_id": w.project.public_id}
+
+
+def member(w):
+    """A fifth member, so that no persona acts on its own membership (which would be leaving)."""
+    from studio.workspaces.models import Membership
+    from tests.conftest import make_user
+
+    m = Membership.objects.create(workspace=w.workspace, user=make_user("extra-user"), role="viewer")
+    return {"slug": w.workspace.slug, "member_id": m.pk}
+
+
+def invite(w):
+    from studio.workspaces.models import Invite
+
+    i = Invite.objects.create(workspace=w.workspace, role="viewer", created_by=w.owner.user)
+    return {"slug": w.workspace.slug, "invite_id": i.pk}
+
+
+def invite_token(w):
+    from studio.workspaces.models import Invite
+
+    return {"token": Invite.objects.create(workspace=w.workspace, role="viewer").token}
+
+
+ROUTES: dict[str, Route] = {
+    "home": Route("GET", lambda w: {}, "login"),
+    "signup": Route("GET", lambda w: {}, "public"),
+    "login": Route("GET", lambda w: {}, "public"),
+    "logout": Route("POST", lambda w: {}, "public"),
+    "password_change": Route("GET", lambda w: {}, "login"),
+    "password_change_done": Route("GET", lambda w: {}, "login"),
+    "invite_accept": Route("GET", invite_token, "login"),
+    "workspaces:create": Route("GET", lambda w: {}, "login"),
+    "workspaces:detail": Route("GET", ws, "read"),
+    "workspaces:members": Route("GET", ws, "read"),
+    "workspaces:member_role": Route("POST", member, "owner", lambda w: {"role": "editor"}),
+    "workspaces:member_remove": Route("POST", member, "owner"),
+    "workspaces:invite_create": Route("POST", ws, "owner", lambda w: {"role": "viewer"}),
+    "workspaces:invite_revoke": Route("POST", invite, "owner"),
+    "projects:create": Route("POST", ws, "write", lambda w: {"name": "New"}),
+    "projects:detail": Route("GET", proj, "read"),
+    "projects:rename": Route("POST", proj, "write", lambda w: {"name": "Renamed"}),
+    "projects:archive": Route("POST", proj, "write"),
+}
+
+# Django's admin has its own staff-only checks; it is not a studio page.
+IGNORED_NAMESPACES = {"admin"}
+
+EXPECT = {
+    "public": {"owner": "ok", "editor": "ok", "viewer": "ok", "outsider": "ok", "anonymous": "ok"},
+    "login": {"owner": "ok", "editor": "ok", "viewer": "ok", "outsider": "ok", "anonymous": "login"},
+    "read": {"owner": "ok", "editor": "ok", "viewer": "ok", "outsider": 404, "anonymous": "login"},
+    "write": {"owner": "ok", "editor": "ok", "viewer": 403, "outsider": 404, "anonymous": "login"},
+    "owner": {"owner": "ok", "editor": 403, "viewer": 403, "outsider": 404, "anonymous": "login"},
+}
+PERSONAS = ["owner", "editor", "viewer", "outsider", "anonymous"]
+
+
+def all_url_names(resolver=None, prefix="") -> set[str]:
+    names = set()
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace in IGNORED_NAMESPACES:
+                continue
+            ns = f"{prefix}{entry.namespace}:" if entry.namespace else prefix
+            names |= all_url_names(entry, ns)
+        elif isinstance(entry, URLPattern) and entry.name:
+            names.add(prefix + entry.name)
+    return names
+
+
+def test_every_url_pattern_is_in_the_table():
+    missing = all_url_names() - set(ROUTES)
+    assert not missing, f"add these URL names to tests/test_access.py ROUTES: {sorted(missing)}"
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("name", sorted(ROUTES))
+def test_access(world, name, persona):
+    from django.urls import reverse
+
+    route = ROUTES[name]
+    url = reverse(name, kwargs=route.kwargs(world))
+    client = world.persona(persona).client
+    response = client.post(url, route.data(world)) if route.method == "POST" else client.get(url)
+    expected = EXPECT[route.kind][persona]
+    if expected == "ok":
+        assert response.status_code < 400, (name, persona, response.status_code)
+    elif expected == "login":
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"], (
+            name,
+            response.status_code,
+        )
+    else:
+        assert response.status_code == expected, (name, persona, response.status_code)
+
+
+def test_outsider_cannot_reach_another_workspaces_project_through_its_own_workspace(world):
+    """A project id is only looked up inside the caller's workspace: mixing slugs finds nothing."""
+    from django.urls import reverse
+
+    url = reverse(
+        "projects:detail", kwargs={"slug": world.other_workspace.slug, "project_id": world.project.public_id}
+    )
+    assert world.outsider.client.get(url).status_code == 404
+
+
+def test_forbidden_page_is_plain_and_explains(world):
+    from django.urls import reverse
+
+    response = world.viewer.client.post(reverse("projects:create", kwargs=ws(world)), {"name": "x"})
+    assert response.status_code == 403
+    assert b"Viewers can look but not change" in response.content
