@@ -7,6 +7,7 @@ settings table.
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -58,6 +59,10 @@ INSTALLED_APPS = [
     "studio.accounts",
     "studio.workspaces",
     "studio.projects",
+    "studio.prompts",
+    "studio.assets",
+    "studio.providers",
+    "studio.generations",
 ]
 
 MIDDLEWARE = [
@@ -116,9 +121,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
     }
-    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+    # A file, not memory: live-server threads and worker processes in the tests share it. One per test
+    # run (by process id), so two runs on one machine never share a test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -185,7 +193,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 # Celery: the broker only nudges; the database is the truth (see docs/design.md).
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", "filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = DATA_DIR / "broker"
     for _sub in ("queue", "control"):
@@ -202,6 +210,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 STUDIO_SWEEP_SECONDS = envfloat("STUDIO_SWEEP_SECONDS", 2.0)
+CELERY_BEAT_SCHEDULE = {
+    "sweep": {
+        "task": "studio.generations.tasks.sweep_task",
+        "schedule": STUDIO_SWEEP_SECONDS,
+        "options": {"expires": STUDIO_SWEEP_SECONDS * 3},  # a late tick is useless; the next one comes
+    }
+}
 
 # Outbound fetches and media.
 STUDIO_FETCH_ALLOW_PRIVATE = envbool("STUDIO_FETCH_ALLOW_PRIVATE", False)

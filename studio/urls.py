@@ -3,6 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from studio.accounts import views as account_views
+from studio.assets import views as asset_views
+from studio.generations import views as generation_views
 from studio.projects import views as project_views
 from studio.workspaces import views as workspace_views
 
@@ -33,6 +35,14 @@ project_patterns = (
     "projects",
 )
 
+generation_patterns = (
+    [
+        path("<str:generation_id>/video.mp4", generation_views.generation_video, name="video"),
+        path("<str:generation_id>/poster.jpg", generation_views.generation_poster, name="poster"),
+    ],
+    "generations",
+)
+
 urlpatterns = [
     path("", workspace_views.home, name="home"),
     path("accounts/signup/", account_views.signup, name="signup"),
@@ -43,5 +53,8 @@ urlpatterns = [
     path("invite/<str:token>/", workspace_views.invite_accept, name="invite_accept"),
     path("w/", include(workspace_patterns)),
     path("w/<slug:slug>/p/", include(project_patterns)),
+    path("w/<slug:slug>/g/", include(generation_patterns)),
+    path("w/<slug:slug>/assets/<str:asset_id>/", asset_views.asset_file, name="asset_file"),
+    path("public/assets/<str:token>/<str:name>", asset_views.public_asset, name="public_asset"),
     path("admin/", admin.site.urls),
 ]

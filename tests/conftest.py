@@ -4,13 +4,14 @@ owns a workspace of their own. Each comes with a logged-in client."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 
-from studio.projects.models import Project
-from studio.workspaces.models import Membership, Workspace
+if TYPE_CHECKING:  # imported lazily below, so pure-Python suites can run without Django set up
+    from studio.projects.models import Project
+    from studio.workspaces.models import Membership, Workspace
 
 PASSWORD = "correct horse battery staple"
 
@@ -49,6 +50,8 @@ class World:
 
 
 def make_user(username: str):
+    from django.contrib.auth import get_user_model
+
     return get_user_model().objects.create_user(username=username, password=PASSWORD)
 
 
@@ -60,6 +63,9 @@ def logged_in(user) -> Client:
 
 @pytest.fixture
 def world(db) -> World:
+    from studio.projects.models import Project
+    from studio.workspaces.models import Membership, Workspace
+
     workspace = Workspace.objects.create(slug="acme", name="Acme")
     other = Workspace.objects.create(slug="rival", name="Rival")
     personas = {}
@@ -77,3 +83,13 @@ def world(db) -> World:
     )
     other_project = Project.objects.create(workspace=other, name="Secret", created_by=outsider)
     return World(workspace, project, other, other_project, **personas)
+
+
+@pytest.fixture(scope="session")
+def sample_mp4(tmp_path_factory):
+    """A real 1 s, 320x192, 16 fps H.264 file made by the offline renderer."""
+    from studio.providers.local_render import RenderSpec, render
+
+    path = tmp_path_factory.mktemp("media") / "sample.mp4"
+    render(RenderSpec(task="t2v", width=320, height=192, duration=1.0, fps=16, prompt="sample"), str(path))
+    return path

@@ -58,6 +58,45 @@ def invite_token(w):
     return {"token": Invite.objects.create(workspace=w.workspace, role="viewer").token}
 
 
+def finished_generation(w):
+    from django.core.files.base import ContentFile
+
+    from studio.generations.models import Generation
+    from tests.factories import make_generation
+
+    g = make_generation(w.workspace, status=Generation.Status.SUCCEEDED)
+    g.video.save("video.mp4", ContentFile(b"\x00\x00\x00\x18ftypmp42" + b"0" * 100), save=False)
+    g.poster.save("poster.jpg", ContentFile(b"\xff\xd8\xff" + b"0" * 100), save=False)
+    g.save(update_fields=["video", "poster"])
+    return {"slug": w.workspace.slug, "generation_id": g.public_id}
+
+
+def an_asset(w):
+    from django.core.files.base import ContentFile
+
+    from studio.assets.models import Asset
+
+    a = Asset(
+        workspace=w.workspace, kind="image", format="png", content_type="image/png", sha256="0" * 64, bytes=4
+    )
+    a.file.save("a.png", ContentFile(b"\x89PNG"), save=False)
+    a.save()
+    return a
+
+
+def asset(w):
+    return {"slug": w.workspace.slug, "asset_id": an_asset(w).public_id}
+
+
+def public_asset(w):
+    from django.core import signing
+
+    from studio.assets.signing import SALT
+
+    a = an_asset(w)
+    return {"token": signing.dumps(a.public_id, salt=SALT), "name": f"{a.public_id}.png"}
+
+
 ROUTES: dict[str, Route] = {
     "home": Route("GET", lambda w: {}, "login"),
     "signup": Route("GET", lambda w: {}, "public"),
@@ -77,6 +116,10 @@ ROUTES: dict[str, Route] = {
     "projects:detail": Route("GET", proj, "read"),
     "projects:rename": Route("POST", proj, "write", lambda w: {"name": "Renamed"}),
     "projects:archive": Route("POST", proj, "write"),
+    "generations:video": Route("GET", finished_generation, "read"),
+    "generations:poster": Route("GET", finished_generation, "read"),
+    "asset_file": Route("GET", asset, "read"),
+    "public_asset": Route("GET", public_asset, "public"),
 }
 
 # Django's admin has its own staff-only checks; it is not a studio page.

@@ -1,0 +1,523 @@
+"""The engine: claim, submit, poll, download. Run by Celery (tasks.py) and by `generate --wait`.
+
+Rules (docs/design.md, "The flow of one generation"):
+- A row is worked on only by whoever won its conditional UPDATE (a claim with a lease).
+- A submit that may have reached the vendor is never sent again on our own: it becomes submit_unknown.
+- A finished result is downloaded at once, probed, given a poster, and stored before the job succeeds.
+- A crash anywhere loses nothing: leases expire and the sweeper picks the row up again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import close_old_connections, connection
+from django.db.models import F, Q
+from django.utils import timezone
+
+from studio.assets.probe import ProbeError, make_poster, probe_av
+from studio.generations.models import Generation, GenerationInput, result_path
+from studio.generations.states import transition
+from studio.net import FetchError
+from studio.providers.base import ErrorKind, InputFile, JobSpec, Progress, ProviderError, RemoteState
+from studio.providers.registry import get_provider, provider_class
+
+log = logging.getLogger(__name__)
+S = Generation.Status
+REMOTE = (S.SUBMITTED, S.RUNNING, S.DOWNLOADING)
+SUBMIT_LEASE = timedelta(seconds=180)  # longer than any submit call may take
+POLL_LEASE = timedelta(seconds=300)  # covers a poll plus the download of a large result
+MAX_SUBMIT_ATTEMPTS = 8
+SWEEP_THREADS = 16  # vendor calls in flight at once per process; each waits on the network, not the CPU
+
+
+def _backoff(attempt: int, retry_after: float | None = None) -> timedelta:
+    seconds = min(60.0, 2.0 * (2 ** max(0, attempt - 1)))
+    if retry_after:
+        seconds = max(seconds, min(retry_after, 600.0))
+    return timedelta(seconds=seconds)
+
+
+def _error_fields(
+    exc: ProviderError | None = None, *, kind: str = "", code: str = "", message: str = "", raw=None
+) -> dict:
+    if exc is not None:
+        kind, code, message, raw = (
+            exc.kind.value,
+            exc.code or (str(exc.status) if exc.status else ""),
+            exc.message,
+            exc.raw,
+        )
+    return {
+        "error_kind": kind,
+        "error_code": str(code)[:64],
+        "error_message": message,
+        "error_detail": raw
+        if isinstance(raw, (dict, list))
+        else ({"text": str(raw)[:2000]} if raw else None),
+    }
+
+
+# ------------------------------------------------------------------------------------------- submit
+
+
+def build_spec(generation: Generation) -> JobSpec:
+    inputs: dict[str, list[InputFile]] = {}
+    links = list(
+        GenerationInput.objects.filter(generation=generation)
+        .select_related("asset")
+        .order_by("slot", "position")
+    )
+    needs_urls = bool(links) and _needs_public_urls(generation)
+    for link in links:
+        asset = link.asset
+        url = ""
+        if needs_urls:
+            from studio.assets.signing import public_url
+
+            url = public_url(asset)
+        inputs.setdefault(link.slot, []).append(
+            InputFile(
+                slot=link.slot,
+                path=_local_path(asset.file),
+                content_type=asset.content_type,
+                url=url,
+                width=asset.width,
+                height=asset.height,
+                duration=asset.duration,
+                fps=asset.fps,
+            )
+        )
+    return JobSpec(
+        generation_id=generation.public_id,
+        provider=generation.provider,
+        model=generation.model,
+        task=generation.task,
+        prompt=generation.prompt.text,
+        negative_prompt=generation.prompt.negative,
+        size=generation.size or None,
+        resolution=generation.resolution or None,
+        duration=generation.duration,
+        seed=generation.seed,
+        params=generation.params,
+        inputs=inputs,
+        camera=generation.prompt.camera,
+    )
+
+
+def _needs_public_urls(generation: Generation) -> bool:
+    from studio.providers.catalog import get_model
+
+    return get_model(generation.provider, generation.model).needs_public_urls
+
+
+def _local_path(field_file) -> str:
+    """A local path for a stored file (downloaded to a cache when the storage is remote)."""
+    try:
+        return field_file.path
+    except NotImplementedError:
+        cache = Path(settings.DATA_DIR) / "cache" / field_file.name
+        if not cache.exists():
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            with field_file.open("rb") as src, open(cache, "wb") as dst:
+                for chunk in iter(lambda: src.read(1024 * 1024), b""):
+                    dst.write(chunk)
+        return str(cache)
+
+
+def submit(generation_id: int) -> bool:
+    """Claim a queued job and send it to its provider. False if someone else had it (or it isn't due)."""
+    now = timezone.now()
+    won = (
+        Generation.objects.filter(pk=generation_id, status=S.QUEUED)
+        .filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now))
+        .update(
+            status=S.SUBMITTING, lease_until=now + SUBMIT_LEASE, attempts=F("attempts") + 1, updated_at=now
+        )
+    )
+    if won != 1:
+        return False
+    generation = Generation.objects.select_related("prompt").get(pk=generation_id)
+    try:
+        provider = get_provider(generation.provider, workspace_id=generation.workspace_id)
+        spec = build_spec(generation)
+    except Exception as exc:  # nothing was sent: a configuration problem, not a vendor one
+        log.exception("could not prepare generation %s", generation_id)
+        transition(
+            generation_id,
+            src=S.SUBMITTING,
+            dst=S.FAILED,
+            **_error_fields(kind="permanent", code="setup", message=f"The job could not be prepared: {exc}"),
+        )
+        return True
+    try:
+        submitted = provider.submit(spec)
+    except ProviderError as exc:
+        _submit_failed(generation, exc)
+        return True
+    except Exception as exc:  # a bug mid-call: we cannot know whether the vendor got the request
+        log.exception("submit of generation %s crashed", generation_id)
+        _submit_failed(
+            generation, ProviderError(ErrorKind.UNKNOWN_OUTCOME, f"The submit crashed: {exc}", code="crash")
+        )
+        return True
+    now = timezone.now()
+    fields = {
+        "external_id": submitted.external_id,
+        "trace_id": submitted.trace_id[:128],
+        "submitted_at": now,
+        "next_poll_at": now + timedelta(seconds=provider.first_poll_delay),
+        "lease_until": None,
+        **_error_fields(),
+    }
+    if not transition(generation_id, src=S.SUBMITTING, dst=S.SUBMITTED, **fields):
+        # The sweeper gave up on us (lease expired) and marked it unconfirmed; the vendor's answer settles it.
+        transition(generation_id, src=S.SUBMIT_UNKNOWN, dst=S.SUBMITTED, **fields)
+    return True
+
+
+def _submit_failed(generation: Generation, exc: ProviderError) -> None:
+    gid = generation.pk
+    if exc.kind == ErrorKind.TRANSIENT and generation.attempts < MAX_SUBMIT_ATTEMPTS:
+        # The vendor proved no task was made (429, refused connection): try again later.
+        transition(
+            gid,
+            src=S.SUBMITTING,
+            dst=S.QUEUED,
+            lease_until=None,
+            next_poll_at=timezone.now() + _backoff(generation.attempts, exc.retry_after),
+            **_error_fields(exc),
+        )
+    elif exc.kind == ErrorKind.UNKNOWN_OUTCOME:
+        if provider_class(generation.provider).free_to_resubmit:
+            transition(
+                gid,
+                src=S.SUBMITTING,
+                dst=S.QUEUED,
+                lease_until=None,
+                next_poll_at=timezone.now(),
+                **_error_fields(exc),
+            )
+        else:
+            transition(
+                gid,
+                src=S.SUBMITTING,
+                dst=S.SUBMIT_UNKNOWN,
+                lease_until=None,
+                next_poll_at=None,
+                **_error_fields(exc),
+            )
+    else:
+        transition(gid, src=S.SUBMITTING, dst=S.FAILED, **_error_fields(exc))
+
+
+# --------------------------------------------------------------------------------------------- poll
+
+
+def claim_poll(generation_id: int) -> bool:
+    now = timezone.now()
+    return (
+        Generation.objects.filter(pk=generation_id, status__in=REMOTE, next_poll_at__lte=now)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
+        .update(lease_until=now + POLL_LEASE, polls=F("polls") + 1, updated_at=now)
+        == 1
+    )
+
+
+def poll(generation_id: int) -> bool:
+    """Claim a due job at the vendor, ask how it is, and act on the answer. False if not claimed."""
+    if not claim_poll(generation_id):
+        return False
+    generation = Generation.objects.get(pk=generation_id)
+    provider = get_provider(generation.provider, workspace_id=generation.workspace_id)
+    try:
+        progress = provider.poll(generation.external_id)
+    except ProviderError as exc:
+        _poll_failed(generation, provider, exc)
+        return True
+    _apply_progress(generation, provider, progress)
+    return True
+
+
+def _reschedule(generation: Generation, delay: timedelta, **fields) -> None:
+    Generation.objects.filter(pk=generation.pk, status=generation.status).update(
+        lease_until=None, next_poll_at=timezone.now() + delay, updated_at=timezone.now(), **fields
+    )
+
+
+def _expired(generation: Generation, provider) -> bool:
+    started = generation.submitted_at or generation.created_at
+    return timezone.now() - started > timedelta(seconds=provider.task_ttl_seconds)
+
+
+def _poll_failed(generation: Generation, provider, exc: ProviderError) -> None:
+    if (exc.kind == ErrorKind.PERMANENT and not exc.config) or _expired(generation, provider):
+        transition(generation.pk, src=generation.status, dst=S.FAILED, **_error_fields(exc))
+        return
+    # Transient trouble, or a key problem an admin can fix: keep the (paid) job and ask again later.
+    delay = _backoff(min(generation.polls, 6), exc.retry_after) if not exc.config else timedelta(seconds=60)
+    _reschedule(generation, delay, **_error_fields(exc))
+
+
+def _apply_progress(generation: Generation, provider, progress: Progress) -> None:
+    gid, status = generation.pk, generation.status
+    if progress.state in (RemoteState.QUEUED, RemoteState.RUNNING):
+        if _expired(generation, provider):
+            transition(
+                gid,
+                src=status,
+                dst=S.FAILED,
+                **_error_fields(
+                    kind="permanent", code="expired", message="The provider did not finish the job in time."
+                ),
+            )
+            return
+        fields = {
+            "progress": progress.fraction,
+            "queue_position": progress.position,
+            "lease_until": None,
+            "next_poll_at": timezone.now() + timedelta(seconds=provider.next_poll_delay(generation.polls)),
+            "error_kind": "",
+            "error_code": "",
+            "error_message": "",
+            "error_detail": None,
+        }
+        started = progress.state == RemoteState.RUNNING and status == S.SUBMITTED
+        if started and transition(gid, src=S.SUBMITTED, dst=S.RUNNING, **fields):
+            return
+        Generation.objects.filter(pk=gid, status=status).update(updated_at=timezone.now(), **fields)
+        return
+    if progress.state == RemoteState.SUCCEEDED:
+        if status != S.DOWNLOADING:
+            moved = transition(
+                gid,
+                src=status,
+                dst=S.DOWNLOADING,
+                remote_url=progress.result_url[:2000],
+                provider_done_at=timezone.now(),
+                actual_prompt=progress.actual_prompt,
+                result_seed=progress.seed,
+                progress=1.0,
+            )
+            if not moved:
+                return
+        else:
+            Generation.objects.filter(pk=gid).update(remote_url=progress.result_url[:2000])
+        download(gid, provider=provider, url=progress.result_url)
+        return
+    if progress.state == RemoteState.CANCELED:
+        transition(
+            gid,
+            src=status,
+            dst=S.CANCELED,
+            **_error_fields(kind="permanent", code="canceled", message="The provider canceled the job."),
+        )
+        return
+    message = progress.error_message or (
+        "The provider no longer knows this job (it expired)."
+        if progress.state == RemoteState.LOST
+        else "The provider could not make this video."
+    )
+    transition(
+        gid,
+        src=status,
+        dst=S.FAILED,
+        **_error_fields(
+            kind="permanent",
+            code=progress.error_code or progress.state.value,
+            message=message,
+            raw=progress.raw,
+        ),
+    )
+
+
+# ----------------------------------------------------------------------------------------- download
+
+
+def download(generation_id: int, *, provider, url: str) -> None:
+    """Fetch, probe, poster, store; then succeeded. Transient trouble keeps the row for another try."""
+    generation = Generation.objects.get(pk=generation_id)
+    tmp_dir = Path(settings.DATA_DIR) / "tmp"
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(dir=tmp_dir, prefix="result-"))
+    video, poster = work / "video.mp4", work / "poster.jpg"
+    try:
+        provider.download(url, video)
+        probe = probe_av(video)
+        make_poster(video, poster)
+        with open(video, "rb") as fh:
+            video_name = default_storage.save(result_path(generation, "video.mp4"), File(fh))
+        with open(poster, "rb") as fh:
+            poster_name = default_storage.save(result_path(generation, "poster.jpg"), File(fh))
+    except (FetchError, ProviderError, ProbeError, OSError) as exc:
+        transient = (
+            getattr(exc, "transient", False)
+            or (isinstance(exc, ProviderError) and exc.kind == ErrorKind.TRANSIENT)
+            or (isinstance(exc, OSError) and not isinstance(exc, FetchError))
+        )
+        code = getattr(exc, "code", "") or type(exc).__name__
+        if transient and not _expired(generation, provider):
+            log.warning("download of %s failed, will retry: %s", generation_id, exc)
+            _reschedule(
+                generation,
+                _backoff(min(generation.polls, 5)),
+                **_error_fields(
+                    kind="transient", code=code, message=f"Saving the result failed; retrying: {exc}"
+                ),
+            )
+        else:
+            transition(
+                generation_id,
+                src=S.DOWNLOADING,
+                dst=S.FAILED,
+                **_error_fields(
+                    kind="permanent", code=code, message=f"The finished video could not be saved: {exc}"
+                ),
+            )
+        return
+    finally:
+        for f in (video, poster):
+            f.unlink(missing_ok=True)
+        work.rmdir() if work.exists() and not any(work.iterdir()) else None
+    transition(
+        generation_id,
+        src=S.DOWNLOADING,
+        dst=S.SUCCEEDED,
+        video=video_name,
+        poster=poster_name,
+        width=probe.width,
+        height=probe.height,
+        result_duration=probe.duration,
+        fps=probe.fps,
+        frames=probe.frames,
+        has_audio=probe.has_audio,
+        bytes=probe.bytes,
+        remote_url="",
+        progress=1.0,
+        **_error_fields(),
+    )
+
+
+# -------------------------------------------------------------------------------------------- sweep
+
+
+@dataclass
+class SweepReport:
+    recovered: int = 0
+    submitted: int = 0
+    polled: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+_pools: dict[int, ThreadPoolExecutor] = {}
+_pool_lock = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    pid = os.getpid()
+    with _pool_lock:
+        pool = _pools.get(pid)
+        if pool is None:
+            pool = ThreadPoolExecutor(max_workers=SWEEP_THREADS, thread_name_prefix="sweep")
+            _pools[pid] = pool
+        return pool
+
+
+def recover_abandoned() -> int:
+    """Rows whose worker died mid-submit: the vendor may have the job, so a person decides (unless free)."""
+    now = timezone.now()
+    count = 0
+    stale = Generation.objects.filter(status=S.SUBMITTING, lease_until__lte=now).values_list("pk", "provider")
+    for pk, provider in stale:
+        free = provider_class(provider).free_to_resubmit
+        dst = S.QUEUED if free else S.SUBMIT_UNKNOWN
+        fields = {"lease_until": None, "next_poll_at": now if free else None}
+        if not free:
+            fields.update(
+                _error_fields(
+                    kind="unknown",
+                    code="worker_lost",
+                    message="The worker stopped while sending this job; it may or may not have reached the provider.",
+                )
+            )
+        count += transition(pk, src=S.SUBMITTING, dst=dst, lease_expired_before=now, **fields)
+    return count
+
+
+def _guarded(fn, generation_id: int) -> tuple[int, str | None]:
+    """Run one step in a pool thread; a poison row is pushed back so it cannot wedge the loop."""
+    try:
+        close_old_connections()
+        fn(generation_id)
+        return generation_id, None
+    except Exception as exc:
+        log.exception("%s(%s) failed", fn.__name__, generation_id)
+        Generation.objects.filter(pk=generation_id).update(
+            lease_until=None, next_poll_at=timezone.now() + timedelta(seconds=30)
+        )
+        return generation_id, f"{fn.__name__}({generation_id}): {exc}"
+    finally:
+        connection.close()
+
+
+def sweep(*, limit: int = 500) -> SweepReport:
+    """One tick: recover abandoned submits, submit due queued jobs, poll due remote jobs, concurrently."""
+    report = SweepReport(recovered=recover_abandoned())
+    now = timezone.now()
+    free = Q(lease_until__isnull=True) | Q(lease_until__lte=now)
+    queued = list(
+        Generation.objects.filter(status=S.QUEUED)
+        .filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now))
+        .order_by("next_poll_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    due = list(
+        Generation.objects.filter(status__in=REMOTE, next_poll_at__lte=now)
+        .filter(free)
+        .order_by("next_poll_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    pool = _pool()
+    futures = [pool.submit(_guarded, submit, pk) for pk in queued] + [
+        pool.submit(_guarded, poll, pk) for pk in due
+    ]
+    for future in futures:
+        _, error = future.result()
+        if error:
+            report.errors.append(error)
+    report.submitted, report.polled = len(queued), len(due)
+    return report
+
+
+def drive(generation_id: int, *, timeout: float | None = None, tick: float = 0.25) -> Generation:
+    """Run one job to its end in this process (the CLI's --wait), with the same claims as the worker."""
+    import time
+
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        generation = Generation.objects.get(pk=generation_id)
+        if generation.is_finished or generation.status == S.SUBMIT_UNKNOWN:
+            return generation
+        if deadline is not None and time.monotonic() > deadline:
+            return generation
+        if generation.status == S.QUEUED:
+            submit(generation_id)
+        elif (
+            generation.status == S.SUBMITTING
+            and generation.lease_until
+            and generation.lease_until <= timezone.now()
+        ):
+            recover_abandoned()
+        elif generation.status in REMOTE:
+            poll(generation_id)
+        time.sleep(tick)

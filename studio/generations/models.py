@@ -1,0 +1,124 @@
+from django.conf import settings
+from django.db import models
+
+from studio.ids import new_public_id
+
+
+def result_path(instance: "Generation", filename: str) -> str:
+    return f"generations/{instance.workspace_id}/{instance.public_id}/{filename}"
+
+
+class Generation(models.Model):
+    """One video job. ``status`` moves only through studio.generations.states.transition()."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SUBMITTING = "submitting", "Submitting"
+        SUBMITTED = "submitted", "Waiting at provider"
+        RUNNING = "running", "Generating"
+        DOWNLOADING = "downloading", "Saving result"
+        SUCCEEDED = "succeeded", "Done"
+        FAILED = "failed", "Failed"
+        CANCELED = "canceled", "Canceled"
+        SUBMIT_UNKNOWN = "submit_unknown", "Submit unconfirmed"
+
+    class ErrorKind(models.TextChoices):
+        TRANSIENT = "transient"
+        PERMANENT = "permanent"
+        UNKNOWN_OUTCOME = "unknown"
+
+    FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELED)
+
+    public_id = models.CharField(max_length=22, unique=True, default=new_public_id, editable=False)
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.CASCADE, related_name="generations"
+    )
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="generations")
+    prompt = models.ForeignKey("prompts.Prompt", on_delete=models.PROTECT, related_name="generations")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    provider = models.CharField(max_length=32)
+    model = models.CharField(max_length=64)
+    task = models.CharField(max_length=32)
+    size = models.CharField(max_length=16, blank=True)
+    resolution = models.CharField(max_length=8, blank=True)
+    duration = models.PositiveSmallIntegerField(null=True, blank=True)
+    seed = models.BigIntegerField(null=True, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    inputs = models.ManyToManyField("assets.Asset", through="GenerationInput", related_name="generations")
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    external_id = models.CharField(max_length=128, blank=True)
+    trace_id = models.CharField(max_length=128, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)  # submit attempts (claims)
+    polls = models.PositiveIntegerField(default=0)
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    progress = models.FloatField(null=True, blank=True)
+    queue_position = models.IntegerField(null=True, blank=True)
+    remote_url = models.URLField(max_length=2000, blank=True)  # the vendor's result, until we hold a copy
+
+    error_kind = models.CharField(max_length=10, choices=ErrorKind.choices, blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    error_detail = models.JSONField(null=True, blank=True)
+
+    video = models.FileField(upload_to=result_path, max_length=300, blank=True)
+    poster = models.FileField(upload_to=result_path, max_length=300, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    result_duration = models.FloatField(null=True, blank=True)
+    fps = models.FloatField(null=True, blank=True)
+    frames = models.PositiveIntegerField(null=True, blank=True)
+    has_audio = models.BooleanField(default=False)
+    bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    result_seed = models.BigIntegerField(null=True, blank=True)
+    actual_prompt = models.TextField(blank=True)
+
+    remix_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="remixes"
+    )
+    retry_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="retries"
+    )
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    provider_done_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "next_poll_at"], name="gen_due"),
+            models.Index(fields=["workspace", "-created_at"], name="gen_ws_recent"),
+            models.Index(fields=["project", "-created_at"], name="gen_project_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}/{self.model} {self.public_id} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+    @property
+    def is_active(self) -> bool:
+        return not self.is_finished and self.status != self.Status.SUBMIT_UNKNOWN
+
+
+class GenerationInput(models.Model):
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="input_links")
+    asset = models.ForeignKey("assets.Asset", on_delete=models.PROTECT, related_name="+")
+    slot = models.CharField(max_length=32)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["slot", "position"]
+
+    def __str__(self) -> str:
+        return f"{self.slot}[{self.position}]"

@@ -1,0 +1,241 @@
+"""Writes for generations: create (validated against the catalog before any money is spent), cancel,
+retry, submit-again and remix. The web form and the `generate` command both call ``create_generation``."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from studio.assets.models import Asset
+from studio.assets.services import media_info
+from studio.generations.models import Generation, GenerationInput
+from studio.generations.states import transition
+from studio.prompts.models import Prompt, compose
+from studio.providers import catalog
+from studio.providers.registry import provider_names
+
+S = Generation.Status
+
+
+def validate_job(
+    *,
+    provider: str,
+    model: str,
+    task: str | None,
+    prompt: str,
+    negative: str = "",
+    size: str | None = None,
+    resolution: str | None = None,
+    duration: int | str | None = None,
+    seed: int | str | None = None,
+    params: dict[str, Any] | None = None,
+    inputs: dict[str, list[Asset]] | None = None,
+) -> catalog.CleanJob:
+    """The catalog's verdict as Django's ValidationError (field -> messages), or the clean job."""
+    if provider not in provider_names():
+        raise ValidationError(
+            {"provider": [f"Unknown provider {provider!r}. Choose one of: {', '.join(provider_names())}."]}
+        )
+    media = {slot: [media_info(a) for a in assets] for slot, assets in (inputs or {}).items() if assets}
+    request = catalog.JobRequest(
+        provider=provider,
+        model=model,
+        task=task or None,
+        prompt=prompt,
+        negative_prompt=negative,
+        size=size or None,
+        resolution=resolution or None,
+        duration=duration if duration not in ("", None) else None,
+        seed=seed if seed not in ("", None) else None,
+        params=dict(params or {}),
+        media=media,
+    )
+    try:
+        clean = catalog.validate(request)
+    except catalog.CatalogError as exc:
+        raise ValidationError({k if k != "__all__" else "__all__": v for k, v in exc.errors.items()}) from exc
+    if clean.spec.needs_public_urls and not settings.STUDIO_PUBLIC_BASE_URL:
+        raise ValidationError(
+            f"{clean.model} fetches its inputs by URL, so this studio needs a public address: "
+            "ask the admin to set STUDIO_PUBLIC_BASE_URL."
+        )
+    return clean
+
+
+def create_generation(
+    *,
+    workspace,
+    project,
+    user,
+    provider: str,
+    model: str,
+    task: str | None = None,
+    prompt: str = "",
+    parts: dict[str, str] | None = None,
+    negative: str = "",
+    size: str | None = None,
+    resolution: str | None = None,
+    duration: int | str | None = None,
+    seed: int | str | None = None,
+    params: dict[str, Any] | None = None,
+    inputs: dict[str, list[Asset]] | None = None,
+    remix_of: Generation | None = None,
+    retry_of: Generation | None = None,
+) -> Generation:
+    """Validate everything, then save a queued Generation and nudge the worker after commit."""
+    if project.workspace_id != workspace.pk:
+        raise ValidationError({"project": ["That project belongs to another workspace."]})
+    for assets in (inputs or {}).values():
+        for asset in assets:
+            if asset.workspace_id != workspace.pk:
+                raise ValidationError("An input file belongs to another workspace.")
+    parts = {k: v for k, v in (parts or {}).items() if str(v).strip()}
+    text = (prompt or "").strip() or compose(parts)
+    clean = validate_job(
+        provider=provider,
+        model=model,
+        task=task,
+        prompt=text,
+        negative=negative,
+        size=size,
+        resolution=resolution,
+        duration=duration,
+        seed=seed,
+        params=params,
+        inputs=inputs,
+    )
+    with transaction.atomic():
+        prompt_row = Prompt.objects.create(
+            workspace=workspace,
+            project=project,
+            author=user,
+            parts=parts,
+            text=text,
+            negative=negative.strip(),
+        )
+        generation = Generation.objects.create(
+            workspace=workspace,
+            project=project,
+            prompt=prompt_row,
+            created_by=user,
+            provider=clean.provider,
+            model=clean.model,
+            task=clean.task,
+            size=clean.size or "",
+            resolution=clean.resolution or "",
+            duration=clean.duration,
+            seed=clean.seed,
+            params=clean.params,
+            warnings=clean.warnings,
+            next_poll_at=timezone.now(),
+            remix_of=remix_of,
+            retry_of=retry_of,
+        )
+        GenerationInput.objects.bulk_create(
+            GenerationInput(generation=generation, asset=asset, slot=slot, position=i)
+            for slot, assets in (inputs or {}).items()
+            for i, asset in enumerate(assets)
+        )
+        transaction.on_commit(lambda: _nudge(generation.pk))
+    return generation
+
+
+def _nudge(generation_id: int) -> None:
+    from studio.generations.tasks import submit_generation_task
+
+    try:
+        submit_generation_task.delay(generation_id)
+    except Exception:  # the broker is only a nudge: the sweeper finds the queued row anyway
+        import logging
+
+        logging.getLogger(__name__).warning(
+            "could not enqueue generation %s; the sweeper will", generation_id
+        )
+
+
+def inputs_of(generation: Generation) -> dict[str, list[Asset]]:
+    found: dict[str, list[Asset]] = {}
+    for link in generation.input_links.select_related("asset").order_by("slot", "position"):
+        found.setdefault(link.slot, []).append(link.asset)
+    return found
+
+
+def cancel_generation(*, generation: Generation) -> bool:
+    """Stop a job. Queued: never sent. At the vendor: ask it to cancel where it can, stop tracking it."""
+    if generation.status == S.QUEUED and transition(generation.pk, src=S.QUEUED, dst=S.CANCELED):
+        return True
+    if generation.status in (S.SUBMITTED, S.RUNNING):
+        if generation.external_id:
+            from studio.providers.base import ProviderError
+            from studio.providers.registry import get_provider
+
+            # If the vendor will not cancel, it may finish the job anyway; either way we stop watching it.
+            with contextlib.suppress(ProviderError):
+                provider = get_provider(generation.provider, workspace_id=generation.workspace_id)
+                provider.cancel(generation.external_id)
+        return transition(generation.pk, src=(S.SUBMITTED, S.RUNNING), dst=S.CANCELED)
+    if generation.status == S.SUBMIT_UNKNOWN:
+        return transition(
+            generation.pk, src=S.SUBMIT_UNKNOWN, dst=S.CANCELED, error_message="Dismissed by a person."
+        )
+    return False
+
+
+def retry_generation(*, generation: Generation, user) -> Generation:
+    """A new job with the same recipe. The old one keeps its state and error."""
+    return create_generation(
+        workspace=generation.workspace,
+        project=generation.project,
+        user=user,
+        provider=generation.provider,
+        model=generation.model,
+        task=generation.task,
+        prompt=generation.prompt.text,
+        parts=generation.prompt.parts,
+        negative=generation.prompt.negative,
+        size=generation.size or None,
+        resolution=generation.resolution or None,
+        duration=generation.duration,
+        seed=generation.seed,
+        params=generation.params,
+        inputs=inputs_of(generation),
+        retry_of=generation,
+    )
+
+
+def submit_again(*, generation: Generation, user) -> Generation:
+    """A person decided an unconfirmed submit did not happen: dismiss it and queue a fresh one."""
+    if generation.status != S.SUBMIT_UNKNOWN:
+        raise ValidationError("Only a job whose submit is unconfirmed can be submitted again.")
+    new = retry_generation(generation=generation, user=user)
+    transition(
+        generation.pk,
+        src=S.SUBMIT_UNKNOWN,
+        dst=S.CANCELED,
+        error_message=f"Submitted again as {new.public_id}.",
+    )
+    return new
+
+
+def remix_initial(generation: Generation) -> dict[str, Any]:
+    """What the builder form starts from when remixing: the whole recipe."""
+    return {
+        "provider": generation.provider,
+        "model": generation.model,
+        "task": generation.task,
+        "parts": generation.prompt.parts,
+        "prompt": generation.prompt.text,
+        "negative": generation.prompt.negative,
+        "size": generation.size,
+        "resolution": generation.resolution,
+        "duration": generation.duration,
+        "seed": generation.seed,
+        "params": generation.params,
+        "inputs": {slot: [a.public_id for a in assets] for slot, assets in inputs_of(generation).items()},
+        "remix_of": generation.public_id,
+    }

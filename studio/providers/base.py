@@ -1,0 +1,287 @@
+"""The provider interface and its normalised vocabulary.
+
+Each vendor module only translates: it builds the vendor's request from a ``JobSpec`` and maps the
+vendor's replies onto ``Submitted`` / ``Progress`` / ``ProviderError``. Transport failures are classified
+once, here, in ``HttpProvider._call``: a vendor overrides ``vendor_error`` only for its own error bodies.
+
+Error kinds:
+- TRANSIENT: nothing reached the vendor, or it asked us to come back later. Retry the same call.
+- PERMANENT: the vendor refused. Show the user; never retry.
+- UNKNOWN_OUTCOME: a submit may have created a (paid) task. Never resubmit on our own.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, ClassVar
+
+import httpx
+
+
+class ErrorKind(StrEnum):
+    TRANSIENT = "transient"
+    PERMANENT = "permanent"
+    UNKNOWN_OUTCOME = "unknown"
+
+
+class ProviderError(Exception):
+    def __init__(
+        self,
+        kind: ErrorKind,
+        message: str,
+        *,
+        code: str = "",
+        status: int | None = None,
+        raw: Any = None,
+        retry_after: float | None = None,
+        config: bool = False,
+    ):
+        super().__init__(message)
+        self.kind = ErrorKind(kind)
+        self.message = message
+        self.code = code
+        self.status = status
+        self.raw = raw
+        self.retry_after = retry_after
+        # A configuration error (wrong key, wrong region, model not enabled) is for the workspace's admin.
+        self.config = config
+
+    def __str__(self) -> str:
+        bits = [self.message]
+        if self.code:
+            bits.append(f"[{self.code}]")
+        if self.status:
+            bits.append(f"(HTTP {self.status})")
+        return " ".join(bits)
+
+
+class RemoteState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    LOST = "lost"  # the vendor no longer knows the task (expired id)
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One input medium: a local file the studio keeps, plus a signed public URL when one is needed."""
+
+    slot: str
+    path: str
+    content_type: str
+    url: str = ""
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None
+    fps: float | None = None
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    generation_id: str
+    provider: str
+    model: str
+    task: str
+    prompt: str
+    negative_prompt: str = ""
+    size: str | None = None  # "WxH"
+    resolution: str | None = None  # "720P"
+    duration: int | None = None
+    seed: int | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    inputs: dict[str, list[InputFile]] = field(default_factory=dict)
+    camera: str = ""  # the prompt builder's camera part, for the local renderer
+
+    def first(self, slot: str) -> InputFile | None:
+        files = self.inputs.get(slot) or []
+        return files[0] if files else None
+
+
+@dataclass(frozen=True)
+class Submitted:
+    external_id: str
+    raw: Any = None
+    trace_id: str = ""
+
+
+@dataclass(frozen=True)
+class Progress:
+    state: RemoteState
+    result_url: str = ""
+    position: int | None = None
+    fraction: float | None = None  # 0..1 when the vendor reports progress
+    error_code: str = ""
+    error_message: str = ""
+    actual_prompt: str = ""
+    seed: int | None = None
+    raw: Any = None
+
+
+class Provider:
+    """What every provider does. Subclasses implement ``submit`` and ``poll``; the rest has defaults.
+
+    ``submit`` returns ``Submitted`` or raises ``ProviderError`` with the right kind: anything that may
+    have created a task must be UNKNOWN_OUTCOME. ``poll`` is idempotent: transport trouble there is only
+    TRANSIENT. ``download`` stores the finished result at ``dest``.
+    """
+
+    name: ClassVar[str] = ""
+    #: seconds after submit before the first poll, then the cadence, capped at ``max_poll_interval``
+    first_poll_delay: ClassVar[float] = 5.0
+    poll_steps: ClassVar[tuple[float, ...]] = (2, 4, 6, 8, 10)
+    max_poll_interval: ClassVar[float] = 10.0
+    #: how long the vendor keeps a task id; past this a job still running is failed as expired
+    task_ttl_seconds: ClassVar[float] = 24 * 3600
+    #: a resubmit costs nothing (the offline renderer): a crash mid-submit may simply queue again
+    free_to_resubmit: ClassVar[bool] = False
+
+    def __init__(self, *, api_key: str = "", base_url: str = "", timeout: float = 30.0, **options: Any):
+        self.api_key = api_key
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.options = options
+
+    def submit(self, spec: JobSpec) -> Submitted:
+        raise NotImplementedError
+
+    def poll(self, external_id: str) -> Progress:
+        raise NotImplementedError
+
+    def cancel(self, external_id: str) -> bool:
+        """Ask the vendor to cancel; True if it did. Default: the vendor has no cancel."""
+        return False
+
+    def check_key(self) -> None:
+        """Make one cheap authenticated call; raise ProviderError(config=True) if the key is refused."""
+        raise ProviderError(ErrorKind.PERMANENT, f"{self.name} has no key check.")
+
+    def download(self, url: str, dest: Path) -> None:
+        from studio.net import fetch_to_file
+
+        fetch_to_file(url, dest)
+
+    def next_poll_delay(self, polls_done: int) -> float:
+        """Seconds until the next poll after ``polls_done`` polls, with a little jitter."""
+        steps = self.poll_steps
+        base = steps[polls_done] if polls_done < len(steps) else self.max_poll_interval
+        base = min(base, self.max_poll_interval)
+        return base * random.uniform(0.9, 1.1)
+
+
+def retry_after_seconds(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+class HttpProvider(Provider):
+    """Providers that speak JSON over HTTPS: one shared client, one place that classifies failures."""
+
+    user_agent: ClassVar[str] = "studio/0.1"
+
+    def __init__(self, *, client: httpx.Client | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        from studio.providers.registry import shared_client
+
+        self.client = client or shared_client()
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}", "User-Agent": self.user_agent}
+
+    def vendor_error(self, response: httpx.Response, during: str) -> ProviderError | None:
+        """Turn a vendor error body into a ProviderError, or None to use the generic rules."""
+        return None
+
+    def _call(self, method: str, path: str, *, during: str, **kwargs: Any) -> httpx.Response:
+        """Send one request; return the 2xx response or raise a classified ProviderError."""
+        if not self.api_key:
+            raise ProviderError(
+                ErrorKind.PERMANENT,
+                f"No {self.name} API key: add one in the workspace's provider settings "
+                f"or set {self.name.upper()}_API_KEY.",
+                code="no_key",
+                config=True,
+            )
+        url = path if path.startswith("http") else f"{self.base_url}{path}"
+        headers = {**self.headers(), **kwargs.pop("headers", {})}
+        try:
+            response = self.client.request(method, url, headers=headers, timeout=self.timeout, **kwargs)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise ProviderError(
+                ErrorKind.TRANSIENT, f"Could not reach {self.name}: {exc}", code="connect"
+            ) from exc
+        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            # The request may have arrived: for a submit the task may exist, so we must not send it again.
+            kind = ErrorKind.UNKNOWN_OUTCOME if during == "submit" else ErrorKind.TRANSIENT
+            raise ProviderError(
+                kind, f"{self.name} did not answer in time ({type(exc).__name__}).", code="timeout"
+            ) from exc
+        if response.is_success:
+            return response
+        raise self.classify(response, during)
+
+    def classify(self, response: httpx.Response, during: str) -> ProviderError:
+        status = response.status_code
+        raw = _body(response)
+        vendor = self.vendor_error(response, during)
+        if vendor is not None:
+            return vendor
+        message = _message(raw) or response.reason_phrase or "error"
+        retry_after = retry_after_seconds(response)
+        if status in (429, 503):
+            return ProviderError(
+                ErrorKind.TRANSIENT,
+                f"{self.name} is busy: {message}",
+                status=status,
+                raw=raw,
+                retry_after=retry_after,
+            )
+        if status in (401, 403):
+            return ProviderError(
+                ErrorKind.PERMANENT,
+                f"{self.name} refused the key: {message}",
+                status=status,
+                raw=raw,
+                config=True,
+            )
+        if status in (408, 500, 502, 504) or status >= 500:
+            kind = ErrorKind.UNKNOWN_OUTCOME if during == "submit" else ErrorKind.TRANSIENT
+            return ProviderError(kind, f"{self.name} had a server error: {message}", status=status, raw=raw)
+        return ProviderError(
+            ErrorKind.PERMANENT, f"{self.name} refused the request: {message}", status=status, raw=raw
+        )
+
+    def json(self, response: httpx.Response, during: str) -> Any:
+        try:
+            return response.json()
+        except ValueError as exc:
+            kind = ErrorKind.UNKNOWN_OUTCOME if during == "submit" else ErrorKind.TRANSIENT
+            raise ProviderError(
+                kind,
+                f"{self.name} sent a reply that is not JSON.",
+                code="malformed",
+                status=response.status_code,
+                raw=response.text[:500],
+            ) from exc
+
+
+def _body(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return response.text[:500]
+
+
+def _message(raw: Any) -> str:
+    if isinstance(raw, dict):
+        return str(raw.get("message") or raw.get("msg") or raw.get("error") or raw)[:300]
+    return str(raw or "").strip()[:300]

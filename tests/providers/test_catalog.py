@@ -1,0 +1,1062 @@
+"""The catalogue as data, and every validation rule. Plain pytest, no Django.
+
+Run: .venv/bin/python -m pytest tests/providers/test_catalog.py -p no:django -q
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from studio.providers import catalog as C
+from studio.providers.catalog import (
+    CATALOG,
+    PROVIDER_LABELS,
+    TASKS,
+    CatalogError,
+    JobRequest,
+    MediaInfo,
+    as_data,
+    aspect_label,
+    closest_aspect,
+    get_model,
+    validate,
+)
+
+MB = 1024 * 1024
+
+# --------------------------------------------------------------------------------------------- helpers
+
+
+def img(w=1280, h=720, fmt="png", size=200_000, **kw) -> MediaInfo:
+    return MediaInfo(kind="image", format=fmt, width=w, height=h, bytes=size, **kw)
+
+
+def vid(w=1280, h=720, d=5.0, fps=16.0, fmt="mov,mp4,m4a,3gp,3g2,mj2", size=5 * MB, **kw) -> MediaInfo:
+    return MediaInfo(kind="video", format=fmt, width=w, height=h, duration=d, fps=fps, bytes=size, **kw)
+
+
+def aud(d=5.0, fmt="mp3", size=MB) -> MediaInfo:
+    return MediaInfo(kind="audio", format=fmt, duration=d, bytes=size)
+
+
+def req(provider, model, task=None, prompt="A red fox trots through fresh snow at dawn.", **kw) -> JobRequest:
+    return JobRequest(provider=provider, model=model, task=task, prompt=prompt, **kw)
+
+
+def errors_of(request: JobRequest) -> dict[str, list[str]]:
+    with pytest.raises(CatalogError) as info:
+        validate(request)
+    return info.value.errors
+
+
+def assert_error(request: JobRequest, key: str, *fragments: str) -> str:
+    errors = errors_of(request)
+    assert key in errors, f"expected an error on {key!r}, got {errors}"
+    text = " ".join(errors[key])
+    for fragment in fragments:
+        assert fragment.lower() in text.lower(), f"{fragment!r} not in {text!r}"
+    return text
+
+
+# A request that must pass, for every (provider, model, task) of the catalogue.
+HAPPY = {
+    ("local", "preview-t2v", "t2v"): dict(size="1280x720", duration=3),
+    ("local", "preview-i2v", "i2v"): dict(
+        media={"image": img(1024, 768)}, params={"audio": "true"}, duration=10
+    ),
+    ("local", "preview-i2v", "flf2v"): dict(media={"image": img(), "last_image": img()}),
+    ("local", "preview-vace", "image_reference"): dict(
+        media={"ref_images": [img(), img(800, 800)]}, params={"obj_or_bg": "obj,bg"}, size="832x1088"
+    ),
+    ("local", "preview-vace", "video_repainting"): dict(
+        media={"video": vid()}, params={"control_condition": "depth"}
+    ),
+    ("local", "preview-vace", "video_edit"): dict(media={"video": vid(), "mask_image": img()}),
+    ("local", "preview-vace", "video_extension"): dict(media={"first_clip": vid(d=2.0)}),
+    ("local", "preview-vace", "video_outpainting"): dict(
+        media={"video": vid()}, params={"left_scale": "1.5"}
+    ),
+    ("siliconflow", "Wan-AI/Wan2.2-T2V-A14B", "t2v"): dict(
+        size="960x960", seed=123, negative_prompt="blurry"
+    ),
+    ("siliconflow", "Wan-AI/Wan2.2-I2V-A14B", "i2v"): dict(media={"image": img(1920, 1080, fmt="jpeg")}),
+    ("dashscope", "wan2.5-i2v-preview", "i2v"): dict(
+        media={"image": img(), "audio": aud(5)}, duration=10, resolution="720P"
+    ),
+    ("dashscope", "wan2.2-i2v-flash", "i2v"): dict(media={"image": img(fmt="webp")}, resolution="480p"),
+    ("dashscope", "wan2.2-i2v-plus", "i2v"): dict(media={"image": img(fmt="bmp")}, seed=2147483647),
+    ("dashscope", "wanx2.1-i2v-plus", "i2v"): dict(media={"image": img(fmt="JPEG")}, duration=5),
+    ("dashscope", "wanx2.1-i2v-turbo", "i2v"): dict(media={"image": img(400, 1800)}, duration=3),
+    ("dashscope", "wan2.1-vace-plus", "image_reference"): dict(
+        media={"ref_images": [img(), img(), img()]}, params={"obj_or_bg": ["obj", "obj", "bg"]}
+    ),
+    ("dashscope", "wan2.1-vace-plus", "video_repainting"): dict(
+        media={"video": vid(), "ref_images": img()},
+        params={"control_condition": "posebodyface", "strength": 0.4},
+    ),
+    ("dashscope", "wan2.1-vace-plus", "video_edit"): dict(
+        media={"video": vid(), "mask_image": img()}, params={"mask_frame_id": 40, "expand_mode": "bbox"}
+    ),
+    ("dashscope", "wan2.1-vace-plus", "video_extension"): dict(
+        media={"first_frame": img(), "last_frame": img(), "video": vid()},
+        params={"control_condition": "depth"},
+    ),
+    ("dashscope", "wan2.1-vace-plus", "video_outpainting"): dict(
+        media={"video": vid(d=3.0)}, params={"top_scale": 2.0, "bottom_scale": "1.0"}
+    ),
+    ("jiekou", "wan2.1-t2v", "t2v"): dict(
+        size="720x1280", seed=9999999999, params={"loras": '[{"path": "Remade-AI/Cyberpunk", "scale": 1.2}]'}
+    ),
+}
+
+
+# --------------------------------------------------------------------------------------------- data
+
+
+def test_catalogue_lists_the_four_providers_and_every_seed_model():
+    assert set(CATALOG) == {"local", "siliconflow", "dashscope", "jiekou"}
+    assert set(PROVIDER_LABELS) == set(CATALOG)
+    assert set(CATALOG["siliconflow"]) == {"Wan-AI/Wan2.2-T2V-A14B", "Wan-AI/Wan2.2-I2V-A14B"}
+    assert set(CATALOG["dashscope"]) == {
+        "wan2.5-i2v-preview",
+        "wan2.2-i2v-flash",
+        "wan2.2-i2v-plus",
+        "wanx2.1-i2v-plus",
+        "wanx2.1-i2v-turbo",
+        "wan2.1-vace-plus",
+    }
+    assert set(CATALOG["jiekou"]) == {"wan2.1-t2v"}
+    assert set(CATALOG["local"]) == {"preview-t2v", "preview-i2v", "preview-vace"}
+
+
+def test_happy_cases_cover_every_model_and_task():
+    pairs = {(m.provider, m.id, t) for m in C.iter_models() for t in m.tasks}
+    assert pairs == set(HAPPY)
+
+
+@pytest.mark.parametrize("model", list(C.iter_models()), ids=lambda m: m.key)
+def test_model_data_is_consistent(model):
+    assert model.label and model.tasks
+    assert set(model.tasks) <= set(TASKS)
+    assert model.paid is (model.provider != "local")
+    if model.default_size is not None:
+        assert model.default_size in model.sizes
+    if model.default_resolution is not None:
+        assert model.default_resolution in model.resolutions
+    if model.default_duration is not None:
+        assert model.default_duration in model.durations
+    for size in model.sizes:
+        assert C.parse_size(size) is not None and "x" in size
+    for p in model.params:
+        assert p.type in C.PARAM_TYPES
+        assert p.tasks is None or set(p.tasks) <= set(model.tasks)
+        if p.choices is not None and p.default is not None:
+            assert p.default in p.choices
+        if p.default is not None and p.min is not None:
+            assert p.min <= p.default
+        if p.default is not None and p.max is not None:
+            assert p.default <= p.max
+    for s in model.media:
+        assert s.kind in C.MEDIA_KINDS
+        assert s.tasks is None or set(s.tasks) <= set(model.tasks)
+        assert s.many >= 1
+        if s.limits.formats is not None:
+            assert all(f == f.lower() for f in s.limits.formats)
+    # no two params or slots of the same name may apply to the same task
+    for t in model.tasks:
+        names = [p.name for p in model.params if p.applies_to(t)]
+        assert len(names) == len(set(names)), (t, names)
+        slots = [s.name for s in model.media if s.applies_to(t)]
+        assert len(slots) == len(set(slots)), (t, slots)
+
+
+def test_siliconflow_facts():
+    t2v, i2v = (
+        get_model("siliconflow", "Wan-AI/Wan2.2-T2V-A14B"),
+        get_model("siliconflow", "Wan-AI/Wan2.2-I2V-A14B"),
+    )
+    for m in (t2v, i2v):
+        assert m.sizes == ("1280x720", "720x1280", "960x960")
+        assert m.advised_max_words == 200
+        assert m.prompt_max_chars is None  # not stated
+        assert m.negative_max_chars is None and m.seed_min is None and m.seed_max is None
+        assert m.durations == () and m.fps is None
+        assert m.default_size is None  # not stated
+        assert m.wire_name("size") == "image_size"
+    assert i2v.slot("image").required and i2v.slot("image").limits.aspects == ("16:9", "9:16", "1:1")
+    assert t2v.media == ()
+
+
+def test_dashscope_i2v_facts():
+    expect = {
+        "wan2.5-i2v-preview": (("480P", "720P", "1080P"), (5, 10), 24, 2000, "1080P", True),
+        "wan2.2-i2v-flash": (("480P", "720P", "1080P"), (5,), 30, 800, None, False),
+        "wan2.2-i2v-plus": (("480P", "1080P"), (5,), 30, 800, "1080P", False),
+        "wanx2.1-i2v-plus": (("720P",), (5,), 30, 800, "720P", False),
+        "wanx2.1-i2v-turbo": (("480P", "720P"), (3, 4, 5), 30, 800, None, False),
+    }
+    for mid, (res, durs, fps, pmax, default_res, audio) in expect.items():
+        m = get_model("dashscope", mid)
+        assert m.tasks == ("i2v",)  # seed 002 documents no first-and-last-frame path
+        assert (m.resolutions, m.durations, m.fps, m.prompt_max_chars) == (res, durs, fps, pmax), mid
+        assert m.default_resolution == default_res
+        assert m.audio is audio and (m.param("audio") is not None) is audio
+        assert (m.slot("audio") is not None) is audio
+        assert m.negative_max_chars == 500
+        assert (m.seed_min, m.seed_max) == (0, 2147483647)
+        assert m.sizes == ()
+        assert m.param("prompt_extend").default is True
+        assert m.param("watermark").default is False
+        assert "flying" in m.param("template").choices
+        image = m.slot("image").limits
+        assert image.formats == ("jpeg", "png", "bmp", "webp")
+        assert (image.min_side, image.max_side, image.max_bytes) == (360, 2000, 10 * MB)
+        assert image.allow_alpha is False and image.aspects is None
+    audio = get_model("dashscope", "wan2.5-i2v-preview").slot("audio")
+    assert audio.limits.formats == ("wav", "mp3") and audio.limits.max_bytes == 15 * MB
+    assert (audio.limits.min_duration, audio.limits.max_duration) == (3, 30)
+    assert audio.needs_public_url
+
+
+def test_vace_facts():
+    m = get_model("dashscope", "wan2.1-vace-plus")
+    assert m.tasks == (
+        "image_reference",
+        "video_repainting",
+        "video_edit",
+        "video_extension",
+        "video_outpainting",
+    )
+    assert m.sizes == ("1280x720", "720x1280", "960x960", "832x1088", "1088x832")
+    assert m.default_size == "1280x720" and m.size_wire_format == "W*H"
+    assert m.durations == (5,) and m.prompt_max_chars == 800 and m.prompt_required
+    assert m.needs_public_urls and all(s.needs_public_url for s in m.media)
+    assert m.wire_model("beijing") == "wanx2.1-vace-plus"
+    assert m.wire_model("singapore") == m.wire_model() == "wan2.1-vace-plus"
+    assert get_model("dashscope", "wanx2.1-vace-plus") is m
+    assert "wanx2.1-vace-plus" in m.notes
+    assert m.param("control_condition", "video_repainting").choices == (
+        "posebodyface",
+        "posebody",
+        "depth",
+        "scribble",
+    )
+    assert m.param("control_condition", "video_repainting").required
+    assert m.param("control_condition", "video_edit").choices == ("", "posebodyface", "depth")
+    assert m.param("control_condition", "video_extension").choices is None  # values not listed
+    assert (
+        m.param("mask_type").choices == ("tracking", "fixed") and m.param("mask_type").default == "tracking"
+    )
+    assert m.param("expand_ratio").default == 0.05
+    assert m.param("expand_mode").choices == ("hull", "bbox", "original")
+    assert m.param("strength").default == 1.0 and m.param("strength").max == 1.0
+    assert m.param("prompt_extend").default is None  # not stated for VACE
+    for side in ("top", "bottom", "left", "right"):
+        p = m.param(f"{side}_scale")
+        assert (p.min, p.max, p.default) == (1.0, 2.0, 1.0)
+    assert m.slot("ref_images", "image_reference").many == 3
+    assert m.slot("ref_images", "video_edit").many == 1
+    video = m.slot("video", "video_edit").limits
+    assert (video.formats, video.min_fps, video.max_duration, video.max_bytes) == (("mp4",), 16, 5, 50 * MB)
+    assert (
+        m.slot("first_clip").limits.max_duration == 3 and m.slot("last_clip").limits.max_total_duration == 3
+    )
+    assert m.slot("ref_images", "image_reference").limits.formats == ("jpeg", "png", "bmp", "tiff", "webp")
+
+
+def test_jiekou_facts():
+    m = get_model("jiekou", "wan2.1-t2v")
+    assert m.sizes == ("832x480", "480x832", "1280x720", "720x1280") and m.default_size == "832x480"
+    assert (m.seed_min, m.seed_max, m.seed_default) == (-1, 9999999999, -1)
+    assert m.prompt_max_chars == 2000 and m.negative_max_chars == 2000 and m.prompt_required
+    assert m.durations == (5,) and m.fps is None
+    assert m.param("steps").default == 30 and (m.param("steps").min, m.param("steps").max) == (1, 40)
+    assert m.param("guidance_scale").default == 5.0 and m.param("flow_shift").min == 1
+    assert m.param("enable_safety_checker").default is True and m.param("fast_mode").default is False
+    assert m.param("loras").max_items == 3
+    assert m.param("watermark") is None  # playground only, not in the seed
+
+
+def test_local_facts():
+    for m in CATALOG["local"].values():
+        assert (
+            not m.paid and m.fps == 16 and m.durations == tuple(range(1, 11)) and m.prompt_max_chars == 2000
+        )
+        assert not m.needs_public_urls
+    assert get_model("local", "preview-i2v").tasks == ("i2v", "flf2v")
+    assert get_model("local", "preview-i2v").audio
+    assert set(get_model("local", "preview-vace").sizes) >= {"832x1088", "1088x832"}
+    assert "832x1088" not in get_model("local", "preview-t2v").sizes
+
+
+def test_as_data_round_trips_through_json():
+    data = as_data()
+    again = json.loads(json.dumps(data))
+    assert again == data
+    assert set(again["tasks"]) == set(TASKS)
+    vace = again["providers"]["dashscope"]["models"]["wan2.1-vace-plus"]
+    assert vace["region_ids"]["beijing"] == "wanx2.1-vace-plus"
+    assert vace["sizes"][0] == "1280x720"
+    assert {p["name"] for p in vace["params"]} >= {"obj_or_bg", "mask_frame_id", "expand_mode"}
+    assert again["providers"]["jiekou"]["models"]["wan2.1-t2v"]["seed_max"] == 9999999999
+    assert sum(len(p["models"]) for p in again["providers"].values()) == len(list(C.iter_models()))
+
+
+def test_get_model_errors_list_what_exists():
+    with pytest.raises(CatalogError) as info:
+        get_model("runway", "gen3")
+    assert "provider" in info.value.errors and "siliconflow" in str(info.value)
+    with pytest.raises(CatalogError) as info:
+        get_model("dashscope", "wan9-i2v")
+    assert "model" in info.value.errors and "wan2.2-i2v-flash" in str(info.value)
+
+
+# --------------------------------------------------------------------------------------------- helpers API
+
+
+def test_aspect_helpers():
+    assert aspect_label(1920, 1080) == "16:9"
+    assert aspect_label(1080, 1920) == "9:16"
+    assert aspect_label(1024, 768) == "4:3"
+    assert aspect_label(1290, 720) == "16:9"  # within 1 %
+    assert aspect_label(1450, 1000) == "29:20"
+    assert aspect_label(1001, 997).endswith(":1") or aspect_label(1001, 997) == "1:1"
+    label, error = closest_aspect(1024, 768, ("16:9", "9:16", "1:1"))
+    assert label in ("16:9", "1:1") and error > 0.2
+    assert closest_aspect(1280, 720) == ("16:9", 0.0)
+
+
+def test_parse_size_and_formats():
+    assert C.parse_size("1280*720") == (1280, 720)
+    assert C.parse_size("1280 x 720") == (1280, 720)
+    assert C.parse_size("1280\u00d7720") == (1280, 720)
+    assert C.parse_size("big") is None and C.parse_size("0x5") is None
+    assert C.normalise_format("JPG") == "jpeg"
+    assert C.normalise_format("MPO") == "jpeg"
+    assert C.normalise_format("image/png") == "png"
+    assert C.normalise_format("mov,mp4,m4a,3gp,3g2,mj2") == "mp4"
+
+
+def test_catalog_error_str_joins_messages():
+    e = CatalogError({"prompt": ["too long"], "__all__": ["bad"]})
+    assert str(e) == "prompt: too long; bad"
+    assert CatalogError("plain").errors == {"__all__": ["plain"]}
+
+
+# --------------------------------------------------------------------------------------------- happy paths
+
+
+@pytest.mark.parametrize("key", list(HAPPY), ids=lambda k: f"{k[0]}:{k[1]}:{k[2]}")
+def test_every_model_validates_a_happy_request(key):
+    provider, model, task = key
+    clean = validate(req(provider, model, task, **HAPPY[key]))
+    assert (clean.provider, clean.task) == (provider, task)
+    assert clean.model == model
+    spec = get_model(provider, model)
+    if spec.sizes_for(task):
+        assert clean.size in spec.sizes and (clean.width, clean.height) == C.parse_size(clean.size)
+    assert isinstance(clean.params, dict)
+    for name in clean.params:
+        assert spec.param(name, task) is not None
+
+
+def test_defaults_are_filled_and_types_coerced():
+    clean = validate(req("dashscope", "wan2.2-i2v-plus", media={"image": img()}))
+    assert clean.resolution == "1080P" and clean.duration == 5 and clean.seed is None
+    assert clean.params == {"prompt_extend": True, "watermark": False}
+    clean = validate(
+        req(
+            "dashscope",
+            "wan2.2-i2v-flash",
+            media={"image": img()},
+            params={"prompt_extend": "false", "watermark": "1"},
+        )
+    )
+    assert clean.resolution is None  # default not confirmed: let the vendor choose
+    assert clean.params == {"prompt_extend": False, "watermark": True}
+    clean = validate(req("jiekou", "wan2.1-t2v", seed="42", params={"steps": "12", "fast_mode": "yes"}))
+    assert (clean.width, clean.height, clean.size) == (832, 480, "832x480")
+    assert clean.seed == 42 and clean.params["steps"] == 12 and clean.params["fast_mode"] is True
+    assert clean.params["guidance_scale"] == 5.0 and clean.params["enable_safety_checker"] is True
+    assert validate(req("jiekou", "wan2.1-t2v")).seed == -1
+    clean = validate(req("dashscope", "wan2.5-i2v-preview", media={"image": img()}))
+    assert clean.params["audio"] is True and clean.resolution == "1080P" and clean.fps == 24
+
+
+def test_prompt_is_stripped_before_counting():
+    padded = "  " + "x" * 800 + "\n\n"
+    clean = validate(req("dashscope", "wan2.2-i2v-flash", prompt=padded, media={"image": img()}))
+    assert clean.prompt == "x" * 800
+
+
+# --------------------------------------------------------------------------------------------- task, sizes
+
+
+def test_task_must_be_supported():
+    assert_error(
+        req("siliconflow", "Wan-AI/Wan2.2-T2V-A14B", "i2v", size="1280x720"), "task", "does not do i2v"
+    )
+    assert_error(req("jiekou", "wan2.1-t2v", "dance"), "task", "no task")
+    assert_error(req("dashscope", "wan2.1-vace-plus", None), "task", "choose")
+
+
+def test_task_is_inferred_for_single_task_models_and_first_last_frame():
+    assert validate(req("jiekou", "wan2.1-t2v")).task == "t2v"
+    clean = validate(req("local", "preview-i2v", media={"image": img(), "last_image": img()}))
+    assert clean.task == "flf2v"
+    assert validate(req("local", "preview-i2v", media={"image": img()})).task == "i2v"
+
+
+def test_size_must_be_in_the_models_set():
+    assert_error(req("jiekou", "wan2.1-t2v", size="1920x1080"), "size", "832x480", "1920x1080")
+    assert_error(req("jiekou", "wan2.1-t2v", size="huge"), "size", "not a size")
+    assert_error(
+        req("dashscope", "wan2.2-i2v-flash", size="1280x720", media={"image": img()}),
+        "size",
+        "resolution instead",
+    )
+    clean = validate(
+        req(
+            "dashscope", "wan2.1-vace-plus", "image_reference", size="1088*832", media={"ref_images": [img()]}
+        )
+    )
+    assert clean.size == "1088x832"
+
+
+def test_siliconflow_t2v_needs_a_size_because_no_default_is_stated():
+    assert_error(req("siliconflow", "Wan-AI/Wan2.2-T2V-A14B"), "size", "needs a size", "960x960")
+
+
+def test_vace_size_only_where_the_vendor_lists_it():
+    assert_error(
+        req(
+            "dashscope",
+            "wan2.1-vace-plus",
+            "video_repainting",
+            size="1280x720",
+            media={"video": vid()},
+            params={"control_condition": "depth"},
+        ),
+        "size",
+        "follows the input video",
+    )
+    clean = validate(req("dashscope", "wan2.1-vace-plus", "video_outpainting", media={"video": vid()}))
+    assert clean.size is None and clean.width is None
+
+
+def test_resolution_must_be_in_the_models_set():
+    assert_error(
+        req("dashscope", "wan2.2-i2v-plus", resolution="720P", media={"image": img()}),
+        "resolution",
+        "480P or 1080P",
+    )
+    assert_error(req("jiekou", "wan2.1-t2v", resolution="720P"), "resolution", "no resolution")
+    assert (
+        validate(req("dashscope", "wanx2.1-i2v-turbo", resolution="720p", media={"image": img()})).resolution
+        == "720P"
+    )
+
+
+@pytest.mark.parametrize(
+    ("model", "ok", "bad"),
+    [
+        ("wan2.5-i2v-preview", (5, 10), (3, 8)),
+        ("wan2.2-i2v-flash", (5,), (10, 3)),
+        ("wanx2.1-i2v-turbo", (3, 4, 5), (2, 10)),
+    ],
+)
+def test_duration_must_be_in_the_models_set(model, ok, bad):
+    for d in ok:
+        assert validate(req("dashscope", model, duration=str(d), media={"image": img()})).duration == d
+    for d in bad:
+        assert_error(req("dashscope", model, duration=d, media={"image": img()}), "duration", f"{d} s")
+
+
+def test_duration_refusals():
+    assert_error(
+        req("siliconflow", "Wan-AI/Wan2.2-T2V-A14B", size="1280x720", duration=5),
+        "duration",
+        "no duration setting",
+    )
+    assert_error(req("local", "preview-t2v", duration=11), "duration", "1 to 10")
+    assert_error(req("local", "preview-t2v", duration="2.5"), "duration", "whole number")
+    assert_error(
+        req("dashscope", "wan2.1-vace-plus", "image_reference", duration=10, media={"ref_images": [img()]}),
+        "duration",
+        "5 s videos only",
+    )
+
+
+# --------------------------------------------------------------------------------------------- prompt
+
+
+def test_prompt_required_and_limits():
+    assert_error(req("jiekou", "wan2.1-t2v", prompt="   "), "prompt", "needs a prompt")
+    assert_error(
+        req("dashscope", "wan2.1-vace-plus", "video_outpainting", prompt="", media={"video": vid()}),
+        "prompt",
+        "needs a prompt",
+    )
+    assert_error(
+        req("dashscope", "wan2.2-i2v-flash", prompt="y" * 801, media={"image": img()}),
+        "prompt",
+        "801 characters",
+        "at most 800",
+    )
+    assert validate(req("dashscope", "wan2.5-i2v-preview", prompt="y" * 2000, media={"image": img()}))
+    assert_error(
+        req("dashscope", "wan2.5-i2v-preview", prompt="y" * 2001, media={"image": img()}), "prompt", "2000"
+    )
+    assert_error(req("jiekou", "wan2.1-t2v", prompt="z" * 2001), "prompt", "2001")
+    assert_error(
+        req("dashscope", "wan2.1-vace-plus", "video_outpainting", prompt="v" * 801, media={"video": vid()}),
+        "prompt",
+        "800",
+    )
+    # DashScope i2v: the prompt itself is optional (an effect template may stand in for it)
+    assert validate(req("dashscope", "wanx2.1-i2v-plus", prompt="", media={"image": img()})).prompt == ""
+
+
+def test_siliconflow_word_advice_is_a_warning_not_an_error():
+    long_prompt = " ".join(["word"] * 201)
+    clean = validate(req("siliconflow", "Wan-AI/Wan2.2-T2V-A14B", prompt=long_prompt, size="1280x720"))
+    assert any("201 words" in w and "200" in w for w in clean.warnings)
+    short = validate(req("siliconflow", "Wan-AI/Wan2.2-T2V-A14B", size="1280x720"))
+    assert short.warnings == []
+
+
+def test_negative_prompt_limits():
+    assert_error(
+        req("dashscope", "wan2.2-i2v-flash", negative_prompt="n" * 501, media={"image": img()}),
+        "negative_prompt",
+        "501",
+        "500",
+    )
+    assert validate(req("dashscope", "wan2.2-i2v-flash", negative_prompt="n" * 500, media={"image": img()}))
+    assert_error(req("jiekou", "wan2.1-t2v", negative_prompt="n" * 2001), "negative_prompt", "2000")
+    assert_error(
+        req(
+            "dashscope",
+            "wan2.1-vace-plus",
+            "video_outpainting",
+            negative_prompt="blurry",
+            media={"video": vid()},
+        ),
+        "negative_prompt",
+        "no negative prompt",
+    )
+
+
+# --------------------------------------------------------------------------------------------- seed
+
+
+def test_dashscope_seed_range():
+    ok = req("dashscope", "wan2.2-i2v-flash", seed=2147483647, media={"image": img()})
+    assert validate(ok).seed == 2147483647
+    assert validate(req("dashscope", "wan2.2-i2v-flash", seed=0, media={"image": img()})).seed == 0
+    for bad in (2147483648, -1):
+        assert_error(
+            req("dashscope", "wan2.2-i2v-flash", seed=bad, media={"image": img()}),
+            "seed",
+            "between 0 and 2147483647",
+        )
+
+
+def test_jiekou_seed_range_is_64_bit():
+    for ok in (-1, 0, 2**31, 9999999999):
+        assert validate(req("jiekou", "wan2.1-t2v", seed=str(ok))).seed == ok
+    for bad in (-2, 10000000000):
+        assert_error(req("jiekou", "wan2.1-t2v", seed=bad), "seed", "between -1 and 9999999999")
+    assert_error(req("jiekou", "wan2.1-t2v", seed="lucky"), "seed", "whole number")
+
+
+def test_siliconflow_seed_range_is_not_invented():
+    clean = validate(req("siliconflow", "Wan-AI/Wan2.2-T2V-A14B", size="1280x720", seed=2**40))
+    assert clean.seed == 2**40
+
+
+# --------------------------------------------------------------------------------------------- params
+
+
+def test_unknown_params_are_refused():
+    assert_error(req("jiekou", "wan2.1-t2v", params={"cfg": 3}), "cfg", "no setting", "steps")
+    assert_error(
+        req("siliconflow", "Wan-AI/Wan2.2-T2V-A14B", size="1280x720", params={"image_size": "960x960"}),
+        "image_size",
+        "size field",
+    )
+    # a VACE setting of another function names where it belongs
+    assert_error(
+        req(
+            "dashscope",
+            "wan2.1-vace-plus",
+            "video_outpainting",
+            media={"video": vid()},
+            params={"strength": 0.5},
+        ),
+        "strength",
+        "video_repainting",
+    )
+    # watermark is on jiekou's playground only, not in the seed
+    assert_error(req("jiekou", "wan2.1-t2v", params={"watermark": True}), "watermark")
+
+
+def test_param_types_and_ranges():
+    assert_error(req("jiekou", "wan2.1-t2v", params={"steps": "many"}), "steps", "whole number")
+    assert_error(req("jiekou", "wan2.1-t2v", params={"steps": 41}), "steps", "between 1 and 40", "41")
+    assert_error(req("jiekou", "wan2.1-t2v", params={"steps": 0}), "steps", "between 1 and 40")
+    assert_error(
+        req("jiekou", "wan2.1-t2v", params={"guidance_scale": "10.5"}), "guidance_scale", "between 0 and 10"
+    )
+    assert_error(req("jiekou", "wan2.1-t2v", params={"flow_shift": 0.5}), "flow_shift", "between 1 and 10")
+    assert_error(req("jiekou", "wan2.1-t2v", params={"fast_mode": "maybe"}), "fast_mode", "true or false")
+    assert_error(req("jiekou", "wan2.1-t2v", params={"guidance_scale": "nan"}), "guidance_scale", "finite")
+    assert_error(
+        req(
+            "dashscope",
+            "wan2.1-vace-plus",
+            "video_repainting",
+            media={"video": vid()},
+            params={"control_condition": "depth", "strength": 1.5},
+        ),
+        "strength",
+        "between 0 and 1",
+    )
+    assert_error(
+        req(
+            "dashscope",
+            "wan2.1-vace-plus",
+            "video_outpainting",
+            media={"video": vid()},
+            params={"left_scale": 0.5},
+        ),
+        "left_scale",
+        "between 1 and 2",
+    )
+    assert_error(
+        req(
+            "dashscope",
+            "wan2.1-vace-plus",
+            "video_outpainting",
+            media={"video": vid()},
+            params={"right_scale": 2.5},
+        ),
+        "right_scale",
+        "between 1 and 2",
+    )
+
+
+def test_choices_are_enforced():
+    assert_error(
+        req("dashscope", "wan2.2-i2v-flash", media={"image": img()}, params={"template": "balloon"}),
+        "template",
+        "flying",
+    )
+    clean = validate(
+        req("dashscope", "wan2.2-i2v-flash", prompt="", media={"image": img()}, params={"template": "flying"})
+    )
+    assert clean.params["template"] == "flying"
+
+
+def test_template_with_prompt_warns_that_the_prompt_is_ignored():
+    clean = validate(
+        req("dashscope", "wan2.2-i2v-flash", media={"image": img()}, params={"template": "flying"})
+    )
+    assert any("template" in w for w in clean.warnings)
+
+
+def test_loras():
+    clean = validate(req("jiekou", "wan2.1-t2v", params={"loras": [{"path": "a/b", "scale": "4"}]}))
+    assert clean.params["loras"] == [{"path": "a/b", "scale": 4.0}]
+    four = json.dumps([{"path": f"a/{i}", "scale": 1} for i in range(4)])
+    assert_error(req("jiekou", "wan2.1-t2v", params={"loras": four}), "loras", "at most 3")
+    assert_error(
+        req("jiekou", "wan2.1-t2v", params={"loras": [{"path": "a/b", "scale": 4.5}]}),
+        "loras",
+        "between 0 and 4",
+    )
+    assert_error(req("jiekou", "wan2.1-t2v", params={"loras": [{"scale": 1}]}), "loras", "needs path")
+    assert_error(
+        req("jiekou", "wan2.1-t2v", params={"loras": [{"path": "a", "scale": 1, "weight": 2}]}),
+        "loras",
+        "unknown key",
+    )
+    assert_error(req("jiekou", "wan2.1-t2v", params={"loras": "[not json"}), "loras", "JSON")
+
+
+def test_jiekou_width_and_height_params_become_the_size():
+    clean = validate(req("jiekou", "wan2.1-t2v", params={"width": "480", "height": "832"}))
+    assert (clean.size, clean.width, clean.height) == ("480x832", 480, 832)
+    assert "width" not in clean.params
+    assert_error(req("jiekou", "wan2.1-t2v", params={"width": 1280}), "size", "both width and height")
+    assert_error(req("jiekou", "wan2.1-t2v", params={"width": 1280, "height": 480}), "size", "1280x480")
+
+
+# --------------------------------------------------------------------------------------------- media
+
+
+def test_required_media_and_unexpected_media():
+    assert_error(req("dashscope", "wan2.2-i2v-flash"), "image", "needs a first frame")
+    assert_error(req("siliconflow", "Wan-AI/Wan2.2-I2V-A14B"), "image", "needs a first frame")
+    assert_error(req("jiekou", "wan2.1-t2v", media={"image": img()}), "image", "no input")
+    assert_error(req("dashscope", "wan2.2-i2v-flash", media={"image": img(), "audio": aud()}), "audio")
+    assert_error(
+        req(
+            "dashscope", "wan2.1-vace-plus", "video_outpainting", media={"video": vid(), "mask_image": img()}
+        ),
+        "mask_image",
+        "takes no mask image",
+    )
+    assert_error(req("dashscope", "wan2.1-vace-plus", "image_reference"), "ref_images", "reference image")
+
+
+def test_media_kind_must_match_the_slot():
+    assert_error(req("dashscope", "wan2.2-i2v-flash", media={"image": vid()}), "image", "must be an image")
+
+
+def test_media_counts():
+    assert_error(
+        req(
+            "dashscope",
+            "wan2.1-vace-plus",
+            "image_reference",
+            media={"ref_images": [img()] * 4},
+            params={"obj_or_bg": "obj,obj,obj,obj"},
+        ),
+        "ref_images",
+        "at most 3",
+        "you gave 4",
+    )
+    assert_error(
+        req(
+            "dashscope",
+            "wan2.1-vace-plus",
+            "video_edit",
+            media={"video": vid(), "mask_image": img(), "ref_images": [img(), img()]},
+        ),
+        "ref_images",
+        "at most 1",
+    )
+
+
+def test_image_formats_bytes_and_sides():
+    ds = ("dashscope", "wan2.2-i2v-flash")
+    assert_error(req(*ds, media={"image": img(fmt="gif")}), "image", "GIF", "JPEG, PNG, BMP or WEBP")
+    assert_error(req(*ds, media={"image": img(fmt="tiff")}), "image", "TIFF")
+    assert_error(req(*ds, media={"image": img(size=11 * MB)}), "image", "11 MB", "10 MB")
+    assert_error(req(*ds, media={"image": img(3000, 1500)}), "image", "3000x1500", "between 360 and 2000")
+    assert_error(req(*ds, media={"image": img(359, 640)}), "image", "359x640")
+    assert validate(req(*ds, media={"image": img(360, 2000)}))
+    # VACE accepts TIFF, DashScope i2v does not
+    assert validate(
+        req("dashscope", "wan2.1-vace-plus", "image_reference", media={"ref_images": [img(fmt="TIFF")]})
+    )
+
+
+def test_alpha_is_refused_for_dashscope_but_fine_locally():
+    assert_error(
+        req("dashscope", "wan2.2-i2v-flash", media={"image": img(has_alpha=True)}), "image", "transparency"
+    )
+    assert_error(
+        req("dashscope", "wan2.1-vace-plus", "image_reference", media={"ref_images": [img(has_alpha=True)]}),
+        "ref_images",
+        "alpha",
+    )
+    assert validate(req("local", "preview-i2v", media={"image": img(has_alpha=True)}))
+    assert validate(req("siliconflow", "Wan-AI/Wan2.2-I2V-A14B", media={"image": img(has_alpha=True)}))
+
+
+def test_animated_images_are_refused():
+    for provider, model in (
+        ("dashscope", "wan2.2-i2v-flash"),
+        ("siliconflow", "Wan-AI/Wan2.2-I2V-A14B"),
+        ("local", "preview-i2v"),
+    ):
+        assert_error(
+            req(provider, model, media={"image": img(fmt="webp", animated=True)}), "image", "animated"
+        )
+
+
+def test_video_limits():
+    vace = ("dashscope", "wan2.1-vace-plus", "video_outpainting")
+    assert_error(req(*vace, media={"video": vid(d=6.2)}), "video", "6.2 s", "at most 5 s", "Trim")
+    assert validate(req(*vace, media={"video": vid(d=81 / 16)}))  # 81 frames at 16 fps is a 5 s clip
+    assert_error(req(*vace, media={"video": vid(fps=12)}), "video", "12 fps", "at least 16")
+    assert validate(req(*vace, media={"video": vid(fps=30)}))
+    assert_error(req(*vace, media={"video": vid(size=51 * MB)}), "video", "51 MB", "50 MB")
+    assert_error(req(*vace, media={"video": vid(fmt="matroska,webm")}), "video", "MP4")
+    assert_error(req(*vace, media={"video": vid(d=None)}), "video", "duration could not be read")
+
+
+def test_audio_limits():
+    m = ("dashscope", "wan2.5-i2v-preview")
+    assert_error(req(*m, media={"image": img(), "audio": aud(2.0)}), "audio", "2.0 s", "at least 3 s")
+    assert_error(req(*m, media={"image": img(), "audio": aud(31.0)}), "audio", "31.0 s", "at most 30 s")
+    assert_error(req(*m, media={"image": img(), "audio": aud(size=16 * MB)}), "audio", "15 MB")
+    assert_error(req(*m, media={"image": img(), "audio": aud(fmt="ogg")}), "audio", "WAV or MP3")
+    assert validate(req(*m, media={"image": img(), "audio": aud(fmt="WAVE")}))
+
+
+def test_audio_warnings():
+    m = ("dashscope", "wan2.5-i2v-preview")
+    clean = validate(req(*m, media={"image": img(), "audio": aud(20)}, params={"audio": False}, duration=10))
+    assert any("audio=false is ignored" in w for w in clean.warnings)
+    assert any("only the first 10 s" in w for w in clean.warnings)
+    clean = validate(req(*m, media={"image": img(), "audio": aud(3.5)}, duration=5))
+    assert any("silent" in w for w in clean.warnings)
+
+
+# --------------------------------------------------------------------------------------------- aspects
+
+
+def test_siliconflow_i2v_size_follows_the_image():
+    m = ("siliconflow", "Wan-AI/Wan2.2-I2V-A14B")
+    for (w, h), size in {
+        (1920, 1080): "1280x720",
+        (1080, 1920): "720x1280",
+        (1024, 1024): "960x960",
+        (1290, 720): "1280x720",
+    }.items():
+        clean = validate(req(*m, media={"image": img(w, h)}))
+        assert clean.size == size and (clean.width, clean.height) == C.parse_size(size)
+    assert validate(req(*m, size="1280x720", media={"image": img(1600, 900)})).size == "1280x720"
+
+
+def test_siliconflow_i2v_refuses_other_aspects_and_names_the_closest():
+    m = ("siliconflow", "Wan-AI/Wan2.2-I2V-A14B")
+    text = assert_error(
+        req(*m, media={"image": img(1024, 768)}),
+        "image",
+        "16:9, 9:16 or 1:1",
+        "4:3",
+        "1024x768",
+        "Crop it first",
+    )
+    assert text.startswith(
+        "Wan-AI/Wan2.2-I2V-A14B needs a first frame of 16:9, 9:16 or 1:1; this image is 4:3"
+    )
+    assert_error(req(*m, media={"image": img(1450, 1000)}), "image", "closest to 16:9")
+    assert_error(req(*m, media={"image": img(1300, 720)}), "image", "16:9")  # 1.6 % off: beyond tolerance
+    errors = errors_of(req(*m, media={"image": img(1024, 768)}))
+    assert "size" not in errors  # one message, on the image
+
+
+def test_siliconflow_i2v_size_must_match_the_image():
+    text = assert_error(
+        req("siliconflow", "Wan-AI/Wan2.2-I2V-A14B", size="1280x720", media={"image": img(720, 1280)}),
+        "size",
+        "9:16",
+        "720x1280",
+    )
+    assert "leave the size empty" in text
+
+
+def test_dashscope_i2v_takes_any_aspect():
+    clean = validate(req("dashscope", "wan2.2-i2v-flash", media={"image": img(1024, 768)}))
+    assert clean.size is None and clean.warnings == []
+
+
+def test_local_i2v_picks_the_closest_size_and_warns_about_cropping():
+    clean = validate(req("local", "preview-i2v", media={"image": img(1080, 1920)}))
+    assert clean.size == "720x1280" and clean.warnings == []
+    clean = validate(req("local", "preview-i2v", media={"image": img(1024, 768)}))
+    assert clean.size in get_model("local", "preview-i2v").sizes
+    assert any("crops" in w for w in clean.warnings)
+    clean = validate(req("local", "preview-i2v", media={"image": img(), "last_image": img(800, 800)}))
+    assert any("last frame" in w for w in clean.warnings)
+
+
+# --------------------------------------------------------------------------------------------- VACE rules
+
+
+def edit(**kw):
+    media = kw.pop("media", {"video": vid(), "mask_image": img()})
+    return req("dashscope", "wan2.1-vace-plus", "video_edit", media=media, **kw)
+
+
+def test_mask_image_must_have_the_video_size():
+    assert_error(
+        edit(media={"video": vid(832, 480), "mask_image": img(1280, 720)}),
+        "mask_image",
+        "1280x720",
+        "832x480",
+    )
+
+
+def test_mask_video_must_match_the_input_video():
+    assert_error(edit(media={"video": vid(), "mask_video": vid(fps=30)}), "mask_video", "frame rate")
+    assert_error(edit(media={"video": vid(), "mask_video": vid(d=3.0)}), "mask_video", "length")
+    assert_error(edit(media={"video": vid(), "mask_video": vid(640, 360)}), "mask_video", "640x360")
+    clean = validate(edit(media={"video": vid(), "mask_video": vid()}))
+    assert "mask_type" not in clean.params and "mask_frame_id" not in clean.params
+
+
+def test_exactly_one_mask_for_video_edit():
+    assert_error(
+        edit(media={"video": vid(), "mask_image": img(), "mask_video": vid()}), "mask_video", "not both"
+    )
+    assert_error(edit(media={"video": vid()}), "mask_image", "mask image or a mask video")
+
+
+def test_mask_frame_id_range_comes_from_the_video():
+    assert validate(edit(params={"mask_frame_id": 81})).params["mask_frame_id"] == 81
+    assert_error(edit(params={"mask_frame_id": 82}), "mask_frame_id", "between 1 and 81", "16 fps")
+    short = {"video": vid(d=3.0, fps=24), "mask_image": img()}
+    assert validate(edit(media=short, params={"mask_frame_id": 73}))
+    assert_error(edit(media=short, params={"mask_frame_id": 74}), "mask_frame_id", "between 1 and 73")
+    assert_error(edit(params={"mask_frame_id": 0}), "mask_frame_id", "at least 1")
+    clean = validate(edit())
+    assert clean.params["mask_frame_id"] == 1 and clean.params["mask_type"] == "tracking"
+
+
+def test_tracking_only_params_are_refused_with_fixed():
+    for name, value in (("expand_ratio", 0.2), ("expand_mode", "bbox")):
+        assert_error(edit(params={"mask_type": "fixed", name: value}), name, "mask_type tracking", "fixed")
+    clean = validate(edit(params={"mask_type": "fixed"}))
+    assert "expand_ratio" not in clean.params and "expand_mode" not in clean.params
+    clean = validate(edit(params={"expand_ratio": "0.3"}))
+    assert clean.params["expand_ratio"] == 0.3 and clean.params["expand_mode"] == "hull"
+
+
+def test_mask_image_only_params_are_refused_with_a_mask_video():
+    media = {"video": vid(), "mask_video": vid()}
+    assert_error(edit(media=media, params={"mask_type": "tracking"}), "mask_type", "mask image")
+    assert_error(edit(media=media, params={"mask_frame_id": 2}), "mask_frame_id", "mask image")
+    assert_error(edit(media=media, params={"expand_ratio": 0.1}), "expand_ratio", "mask image")
+    assert_error(edit(params={"mask_type": "wobbly"}), "mask_type", "tracking, fixed")
+
+
+def test_obj_or_bg_pairs_with_reference_images():
+    ref = ("dashscope", "wan2.1-vace-plus", "image_reference")
+    assert validate(req(*ref, media={"ref_images": img()})).params["obj_or_bg"] == ["obj"]
+    assert_error(req(*ref, media={"ref_images": [img(), img()]}), "obj_or_bg", "2 reference images")
+    assert_error(
+        req(*ref, media={"ref_images": [img(), img()]}, params={"obj_or_bg": "obj"}),
+        "obj_or_bg",
+        "1 for 2 images",
+    )
+    assert_error(
+        req(*ref, media={"ref_images": [img()]}, params={"obj_or_bg": ["obj", "sky"]}),
+        "obj_or_bg",
+        "obj or bg",
+    )
+    clean = validate(req(*ref, media={"ref_images": [img(), img()]}, params={"obj_or_bg": '["bg", "bg"]'}))
+    assert clean.params["obj_or_bg"] == ["bg", "bg"]
+    assert isinstance(clean.media["ref_images"], list)
+    assert any("at most one background" in w for w in clean.warnings)
+
+
+def test_control_condition_rules():
+    vace = ("dashscope", "wan2.1-vace-plus")
+    assert_error(
+        req(*vace, "video_repainting", media={"video": vid()}),
+        "control_condition",
+        "needs control_condition",
+        "posebodyface, posebody, depth, scribble",
+    )
+    assert_error(
+        req(
+            *vace,
+            "video_edit",
+            media={"video": vid(), "mask_image": img()},
+            params={"control_condition": "scribble"},
+        ),
+        "control_condition",
+        "posebodyface, depth",
+    )
+    assert (
+        validate(
+            req(
+                *vace,
+                "video_edit",
+                media={"video": vid(), "mask_image": img()},
+                params={"control_condition": ""},
+            )
+        ).params["control_condition"]
+        == ""
+    )
+    assert_error(
+        req(*vace, "video_extension", media={"first_clip": vid(d=2.0), "video": vid()}),
+        "control_condition",
+        "motion reference video",
+    )
+    assert validate(req(*vace, "video_extension", media={"first_clip": vid(d=2.0)}))
+
+
+def test_video_extension_needs_something_to_extend():
+    assert_error(
+        req("dashscope", "wan2.1-vace-plus", "video_extension"),
+        "first_frame",
+        "first frame, last frame, first clip, last clip",
+    )
+
+
+def test_first_and_last_clip_together_at_most_three_seconds():
+    ext = ("dashscope", "wan2.1-vace-plus", "video_extension")
+    assert validate(req(*ext, media={"first_clip": vid(d=1.5), "last_clip": vid(d=1.5)}))
+    assert_error(
+        req(*ext, media={"first_clip": vid(d=2.0), "last_clip": vid(d=2.0)}),
+        "last_clip",
+        "4.0 s together",
+        "at most 3 s",
+    )
+    assert_error(req(*ext, media={"first_clip": vid(d=3.5)}), "first_clip", "at most 3 s")
+    clean = validate(req(*ext, media={"first_clip": vid(d=1.0, fps=16), "last_clip": vid(d=1.0, fps=24)}))
+    assert any("frame rates" in w for w in clean.warnings)
+
+
+def test_extension_inputs_must_agree_with_the_motion_video():
+    ext = ("dashscope", "wan2.1-vace-plus", "video_extension")
+    assert_error(
+        req(
+            *ext, media={"first_frame": img(960, 960), "video": vid()}, params={"control_condition": "depth"}
+        ),
+        "first_frame",
+        "960x960",
+        "1280x720",
+    )
+    assert_error(
+        req(
+            *ext,
+            media={"first_clip": vid(d=2, fps=24), "video": vid(fps=16)},
+            params={"control_condition": "depth"},
+        ),
+        "first_clip",
+        "frame rate",
+    )
+
+
+def test_local_vace_mirrors_the_rules_without_public_urls():
+    m = get_model("local", "preview-vace")
+    assert not any(s.needs_public_url for s in m.media)
+    assert_error(
+        req(
+            "local",
+            "preview-vace",
+            "video_edit",
+            media={"video": vid(832, 480), "mask_image": img(1280, 720)},
+        ),
+        "mask_image",
+        "832x480",
+    )
+    assert_error(
+        req("local", "preview-vace", "video_repainting", media={"video": vid()}), "control_condition"
+    )
+    assert validate(
+        req("local", "preview-vace", "image_reference", media={"ref_images": img(has_alpha=True)})
+    )
+
+
+def test_clean_job_is_a_plain_dataclass():
+    clean = validate(req("local", "preview-t2v"))
+    assert clean.size == "832x480" and clean.duration == 5 and clean.fps == 16
+    assert dataclasses.asdict(clean)["provider"] == "local"
+    assert clean.spec is get_model("local", "preview-t2v")
+
+
+def test_all_errors_are_reported_together():
+    errors = errors_of(req("jiekou", "wan2.1-t2v", prompt="", seed=-5, size="1x1", params={"steps": 99}))
+    assert {"prompt", "seed", "size", "steps"} <= set(errors)
