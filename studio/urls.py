@@ -6,6 +6,8 @@ from studio.accounts import views as account_views
 from studio.assets import views as asset_views
 from studio.generations import views as generation_views
 from studio.projects import views as project_views
+from studio.providers import views as provider_views
+from studio.sharing import views as sharing_views
 from studio.workspaces import views as workspace_views
 
 workspace_patterns = (
@@ -37,10 +39,27 @@ project_patterns = (
 
 generation_patterns = (
     [
+        path("new/<str:project_id>/", generation_views.generation_create, name="create"),
+        path("news/", generation_views.gallery_news, name="news"),
+        path("<str:generation_id>/", generation_views.generation_detail, name="detail"),
+        path("<str:generation_id>/card/", generation_views.generation_card, name="card"),
+        path("<str:generation_id>/cancel/", generation_views.generation_cancel, name="cancel"),
+        path("<str:generation_id>/retry/", generation_views.generation_retry, name="retry"),
+        path("<str:generation_id>/share/", sharing_views.share_generation, name="share"),
         path("<str:generation_id>/video.mp4", generation_views.generation_video, name="video"),
         path("<str:generation_id>/poster.jpg", generation_views.generation_poster, name="poster"),
     ],
     "generations",
+)
+
+provider_patterns = (
+    [
+        path("", provider_views.keys, name="keys"),
+        path("<str:provider>/set/", provider_views.key_set, name="key_set"),
+        path("<str:provider>/check/", provider_views.key_check, name="key_check"),
+        path("<str:provider>/remove/", provider_views.key_remove, name="key_remove"),
+    ],
+    "providers",
 )
 
 urlpatterns = [
@@ -54,6 +73,12 @@ urlpatterns = [
     path("w/", include(workspace_patterns)),
     path("w/<slug:slug>/p/", include(project_patterns)),
     path("w/<slug:slug>/g/", include(generation_patterns)),
+    path("w/<slug:slug>/keys/", include(provider_patterns)),
+    path("w/<slug:slug>/gallery/", generation_views.workspace_gallery, name="gallery"),
+    path("w/<slug:slug>/p/<str:project_id>/share/", sharing_views.share_project, name="share_project"),
+    path("w/<slug:slug>/shares/<int:link_id>/revoke/", sharing_views.share_revoke, name="share_revoke"),
+    path("s/<str:token>/", sharing_views.shared_page, name="shared"),
+    path("s/<str:token>/<str:generation_id>.<str:kind>", sharing_views.shared_media, name="shared_media"),
     path("w/<slug:slug>/assets/<str:asset_id>/", asset_views.asset_file, name="asset_file"),
     path("public/assets/<str:token>/<str:name>", asset_views.public_asset, name="public_asset"),
     path("admin/", admin.site.urls),

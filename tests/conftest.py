@@ -14,12 +14,26 @@ if TYPE_CHECKING:  # imported lazily below, so pure-Python suites can run withou
     from studio.workspaces.models import Membership, Workspace
 
 PASSWORD = "correct horse battery staple"
+CLOSED = {"siliconflow": "http://127.0.0.1:9/v1", "dashscope": "http://127.0.0.1:9/api/v1", "jiekou": "http://127.0.0.1:9"}
+
+
+@pytest.fixture(autouse=True)
+def _no_broker(monkeypatch):
+    """Tests never nudge a real broker: a developer's running worker would pick their jobs up. Worker
+    processes started by tests find jobs through the sweeper, as they would after a lost message."""
+    monkeypatch.setattr("studio.generations.services._nudge", lambda generation_id: None)
 
 
 @pytest.fixture(autouse=True)
 def _test_storage(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
+    # No test may reach a real vendor: cloud providers point at a closed loopback port unless a test
+    # points them at an emulator, and no instance-wide keys leak in from the environment.
+    settings.STUDIO_PROVIDERS = {
+        name: {**conf, "OPTIONS": {**conf["OPTIONS"], "base_url": CLOSED[name], "api_key": ""}} if name in CLOSED else conf
+        for name, conf in settings.STUDIO_PROVIDERS.items()
+    }
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -93,3 +107,6 @@ def sample_mp4(tmp_path_factory):
     path = tmp_path_factory.mktemp("media") / "sample.mp4"
     render(RenderSpec(task="t2v", width=320, height=192, duration=1.0, fps=16, prompt="sample"), str(path))
     return path
+
+
+from tests.processes import proc_env, processes  # noqa: E402, F401 - fixtures shared by slow and browser tests

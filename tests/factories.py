@@ -30,6 +30,8 @@ def make_generation(
         workspace=workspace, project=project, author=user, text=text, parts={"action": text}
     )
     fields.setdefault("next_poll_at", timezone.now())
+    fields.setdefault("size", "320x192")
+    fields.setdefault("duration", 1)
     return Generation.objects.create(
         workspace=workspace,
         project=project,
@@ -39,7 +41,5 @@ def make_generation(
         model=model,
         task=task,
         status=status,
-        size="320x192",
-        duration=1,
         **fields,
     )

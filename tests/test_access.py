@@ -97,6 +97,28 @@ def public_asset(w):
     return {"token": signing.dumps(a.public_id, salt=SALT), "name": f"{a.public_id}.png"}
 
 
+def _link(w):
+    from studio.generations.models import Generation
+    from studio.sharing.services import create_share_link
+
+    kwargs = finished_generation(w)
+    g = Generation.objects.get(public_id=kwargs["generation_id"])
+    return g, create_share_link(workspace=w.workspace, user=w.owner.user, generation=g)
+
+
+def share_link(w):
+    return {"slug": w.workspace.slug, "link_id": _link(w)[1].pk}
+
+
+def shared_token(w):
+    return {"token": _link(w)[1].token}
+
+
+def shared_media(w):
+    g, link = _link(w)
+    return {"token": link.token, "generation_id": g.public_id, "kind": "jpg"}
+
+
 ROUTES: dict[str, Route] = {
     "home": Route("GET", lambda w: {}, "login"),
     "signup": Route("GET", lambda w: {}, "public"),
@@ -116,7 +138,30 @@ ROUTES: dict[str, Route] = {
     "projects:detail": Route("GET", proj, "read"),
     "projects:rename": Route("POST", proj, "write", lambda w: {"name": "Renamed"}),
     "projects:archive": Route("POST", proj, "write"),
+    "generations:create": Route(
+        "POST",
+        proj,
+        "write",
+        lambda w: {"model": "local:preview-t2v", "prompt": "a kite", "size": "832x480", "duration": "1"},
+    ),
+    "generations:detail": Route("GET", finished_generation, "read"),
+    "generations:card": Route("GET", finished_generation, "read"),
+    "generations:cancel": Route("POST", finished_generation, "write"),
+    "generations:retry": Route("POST", finished_generation, "write"),
     "generations:video": Route("GET", finished_generation, "read"),
+    "generations:share": Route("POST", finished_generation, "write"),
+    "generations:news": Route("GET", ws, "read"),
+    "gallery": Route("GET", ws, "read"),
+    "share_project": Route("POST", proj, "write"),
+    "share_revoke": Route("POST", share_link, "write"),
+    "shared": Route("GET", shared_token, "public"),
+    "shared_media": Route("GET", shared_media, "public"),
+    "providers:keys": Route("GET", ws, "owner"),
+    "providers:key_set": Route(
+        "POST", lambda w: {**ws(w), "provider": "jiekou"}, "owner", lambda w: {"key": "sk-test-12345678"}
+    ),
+    "providers:key_check": Route("POST", lambda w: {**ws(w), "provider": "jiekou"}, "owner"),
+    "providers:key_remove": Route("POST", lambda w: {**ws(w), "provider": "jiekou"}, "owner"),
     "generations:poster": Route("GET", finished_generation, "read"),
     "asset_file": Route("GET", asset, "read"),
     "public_asset": Route("GET", public_asset, "public"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -286,7 +287,8 @@ def _apply_progress(generation: Generation, provider, progress: Progress) -> Non
             "progress": progress.fraction,
             "queue_position": progress.position,
             "lease_until": None,
-            "next_poll_at": timezone.now() + timedelta(seconds=provider.next_poll_delay(generation.polls)),
+            # ``polls`` already counts this poll (the claim added it): the delay after poll n is step n-1.
+            "next_poll_at": timezone.now() + timedelta(seconds=provider.next_poll_delay(generation.polls - 1)),
             "error_kind": "",
             "error_code": "",
             "error_message": "",
@@ -386,9 +388,7 @@ def download(generation_id: int, *, provider, url: str) -> None:
             )
         return
     finally:
-        for f in (video, poster):
-            f.unlink(missing_ok=True)
-        work.rmdir() if work.exists() and not any(work.iterdir()) else None
+        shutil.rmtree(work, ignore_errors=True)
     transition(
         generation_id,
         src=S.DOWNLOADING,

@@ -1,12 +1,25 @@
 import re
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET, require_POST
 
+from studio.assets.services import SLOT_KINDS, create_asset
 from studio.assets.serving import serve_file
+from studio.generations import selectors, services
+from studio.generations.filters import GalleryFilterForm
+from studio.generations.forms import GenerationForm
 from studio.generations.models import Generation
 from studio.http import AuthenticatedRequest
-from studio.workspaces.access import get_membership
+from studio.projects.forms import ProjectForm
+from studio.projects.models import Project
+from studio.workspaces.access import get_membership, get_project_for_user
 
 
 def get_generation_for_user(request, slug: str, public_id: str, *, write: bool = False) -> Generation:
@@ -42,3 +55,212 @@ def generation_poster(request: AuthenticatedRequest, slug: str, generation_id: s
     if not generation.poster:
         raise Http404("This generation has no poster yet.")
     return serve_file(request, generation.poster, content_type="image/jpeg")
+
+
+# ------------------------------------------------------------------------------------------ pages
+
+
+def _add_errors(form, exc: ValidationError) -> None:
+    if not hasattr(exc, "error_dict"):
+        for message in exc.messages:
+            form.add_error(None, message)
+        return
+    for field, field_messages in exc.message_dict.items():
+        for message in field_messages:
+            if field in form.fields:
+                form.add_error(field, message)
+            else:
+                form.add_error(
+                    None, message if field == "__all__" else f"{field.replace('_', ' ')}: {message}"
+                )
+
+
+@require_POST
+def generation_create(request: AuthenticatedRequest, slug: str, project_id: str):
+    membership, project = get_project_for_user(request, slug, project_id, write=True)
+    form = GenerationForm(request.POST, request.FILES)
+    if form.is_valid():
+        provider, model = form.provider_model()
+        try:
+            with transaction.atomic():
+                inputs = {
+                    slot: [
+                        create_asset(
+                            workspace=membership.workspace,
+                            user=request.user,
+                            source=f,
+                            expect=SLOT_KINDS[slot],
+                        )
+                        for f in files
+                    ]
+                    for slot, files in form.files_by_slot().items()
+                }
+                parts = {"camera": form.cleaned_data["camera"]} if form.cleaned_data["camera"] else {}
+                generation = services.create_generation(
+                    workspace=membership.workspace,
+                    project=project,
+                    user=request.user,
+                    provider=provider,
+                    model=model,
+                    task=form.cleaned_data["task"] or None,
+                    prompt=form.cleaned_data["prompt"],
+                    parts=parts,
+                    negative=form.cleaned_data["negative"],
+                    size=form.cleaned_data["size"] or None,
+                    resolution=form.cleaned_data["resolution"] or None,
+                    duration=form.cleaned_data["duration"],
+                    seed=form.cleaned_data["seed"],
+                    params=form.cleaned_data["params"],
+                    inputs=inputs,
+                )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            for warning in generation.warnings:
+                messages.warning(request, warning)
+            return redirect("projects:detail", slug=slug, project_id=project_id)
+    return render_project(request, membership, project, form=form, status=200)
+
+
+def _gallery_context(request, membership, project=None) -> dict:
+    filter_form = GalleryFilterForm(request.GET or None)
+    filters = filter_form.filters()
+    generations, next_cursor = selectors.gallery_page(
+        workspace=membership.workspace, project=project, filters=filters, before=request.GET.get("before", "")
+    )
+    params = request.GET.copy()
+    params.pop("before", None)
+    params.pop("after", None)
+    news_cursor = (
+        selectors.cursor_of(generations[0])
+        if generations and not request.GET.get("before")
+        else f"{timezone.now().isoformat()}~0"
+    )
+    return {
+        "membership": membership,
+        "workspace": membership.workspace,
+        "project": project,
+        "filter_form": filter_form,
+        "filters": filters,
+        "generations": generations,
+        "next_cursor": next_cursor,
+        "news_cursor": news_cursor,
+        "query": params.urlencode(),
+        "gallery_url": request.path,
+    }
+
+
+def _gallery_response(request, template: str, context: dict, status: int = 200):
+    if request.htmx and request.GET.get("before"):
+        template = "generations/gallery.html#gallery-page"
+    elif request.htmx and request.htmx.target == "gallery-results":
+        template = "generations/gallery.html#gallery-results"
+    response = render(request, template, context, status=status)
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
+    return response
+
+
+def render_project(request, membership, project, *, form=None, status=200):
+    context = _gallery_context(request, membership, project)
+    context.update(
+        {
+            "form": ProjectForm(initial={"name": project.name}),
+            "generation_form": form or GenerationForm(),
+            "share_links": project.share_links.all(),
+            "share_action": reverse(
+                "share_project", kwargs={"slug": membership.workspace.slug, "project_id": project.public_id}
+            ),
+        }
+    )
+    return _gallery_response(request, "projects/detail.html", context, status)
+
+
+@require_GET
+def workspace_gallery(request: AuthenticatedRequest, slug: str):
+    membership = get_membership(request, slug)
+    return _gallery_response(
+        request, "generations/workspace_gallery.html", _gallery_context(request, membership)
+    )
+
+
+@require_GET
+def gallery_news(request: AuthenticatedRequest, slug: str):
+    """Cards made since the page's newest one, added on top; one cheap query when there are none."""
+    membership = get_membership(request, slug)
+    project = None
+    if request.GET.get("project"):
+        project = Project.objects.filter(
+            workspace_id=membership.workspace_id, public_id=request.GET["project"]
+        ).first()
+        if project is None:
+            raise Http404
+    filters = GalleryFilterForm(request.GET).filters()
+    after = request.GET.get("after", "")
+    fresh = selectors.newer_than(
+        workspace=membership.workspace, project=project, filters=filters, after=after
+    )
+    params = request.GET.copy()
+    params.pop("after", None)
+    params.pop("project", None)
+    context = {
+        "workspace": membership.workspace,
+        "membership": membership,
+        "project": project,
+        "fresh": fresh,
+        "news_cursor": selectors.cursor_of(fresh[0]) if fresh else after,
+        "query": params.urlencode(),
+    }
+    response = render(request, "generations/gallery.html#gallery-news-reply", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+def generation_card(request: AuthenticatedRequest, slug: str, generation_id: str):
+    generation = get_generation_for_user(request, slug, generation_id)
+    response = render(
+        request, "generations/card.html#generation-card", {"g": generation, "workspace": generation.workspace}
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+def generation_detail(request: AuthenticatedRequest, slug: str, generation_id: str):
+    membership = get_membership(request, slug)
+    generation = get_generation_for_user(request, slug, generation_id)
+    inputs = generation.input_links.select_related("asset")
+    context = {
+        "membership": membership,
+        "workspace": membership.workspace,
+        "g": generation,
+        "inputs": inputs,
+        "share_links": generation.share_links.all(),
+        "share_action": reverse("generations:share", kwargs={"slug": slug, "generation_id": generation_id}),
+    }
+    return render(request, "generations/detail.html", context)
+
+
+@require_POST
+def generation_cancel(request: AuthenticatedRequest, slug: str, generation_id: str):
+    generation = get_generation_for_user(request, slug, generation_id, write=True)
+    if services.cancel_generation(generation=generation):
+        messages.success(request, "Canceled.")
+    else:
+        messages.error(request, "This job can't be canceled any more.")
+    return redirect("generations:detail", slug=slug, generation_id=generation_id)
+
+
+@require_POST
+def generation_retry(request: AuthenticatedRequest, slug: str, generation_id: str):
+    generation = get_generation_for_user(request, slug, generation_id, write=True)
+    try:
+        if generation.status == Generation.Status.SUBMIT_UNKNOWN:
+            new = services.submit_again(generation=generation, user=request.user)
+        else:
+            new = services.retry_generation(generation=generation, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("generations:detail", slug=slug, generation_id=generation_id)
+    messages.success(request, "Queued again with the same recipe.")
+    return redirect("generations:detail", slug=slug, generation_id=new.public_id)

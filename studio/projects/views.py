@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
 
 from studio.http import AuthenticatedRequest
@@ -23,18 +23,11 @@ def project_create(request: AuthenticatedRequest, slug: str):
 
 @require_GET
 def project_detail(request: AuthenticatedRequest, slug: str, project_id: str):
+    from studio.generations.views import render_project
+
     membership, project = get_project_for_user(request, slug, project_id)
     request.session["workspace"] = slug
-    return render(
-        request,
-        "projects/detail.html",
-        {
-            "membership": membership,
-            "workspace": membership.workspace,
-            "project": project,
-            "form": ProjectForm(initial={"name": project.name}),
-        },
-    )
+    return render_project(request, membership, project)
 
 
 @require_POST

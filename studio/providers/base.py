@@ -131,6 +131,8 @@ class Provider:
     """
 
     name: ClassVar[str] = ""
+    #: the vendor's name as people write it, for messages ("SiliconFlow", not "siliconflow")
+    label: ClassVar[str] = ""
     #: seconds after submit before the first poll, then the cadence, capped at ``max_poll_interval``
     first_poll_delay: ClassVar[float] = 5.0
     poll_steps: ClassVar[tuple[float, ...]] = (2, 4, 6, 8, 10)
@@ -141,6 +143,10 @@ class Provider:
     free_to_resubmit: ClassVar[bool] = False
 
     def __init__(self, *, api_key: str = "", base_url: str = "", timeout: float = 30.0, **options: Any):
+        if not self.label:
+            from studio.providers.catalog import PROVIDER_LABELS
+
+            self.label = PROVIDER_LABELS.get(self.name, self.name)
         self.api_key = api_key
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
@@ -158,7 +164,7 @@ class Provider:
 
     def check_key(self) -> None:
         """Make one cheap authenticated call; raise ProviderError(config=True) if the key is refused."""
-        raise ProviderError(ErrorKind.PERMANENT, f"{self.name} has no key check.")
+        raise ProviderError(ErrorKind.PERMANENT, f"{self.label} has no key check.")
 
     def download(self, url: str, dest: Path) -> None:
         from studio.net import fetch_to_file
@@ -206,7 +212,7 @@ class HttpProvider(Provider):
         if not self.api_key:
             raise ProviderError(
                 ErrorKind.PERMANENT,
-                f"No {self.name} API key: add one in the workspace's provider settings "
+                f"No {self.label} API key: add one in the workspace's provider settings "
                 f"or set {self.name.upper()}_API_KEY.",
                 code="no_key",
                 config=True,
@@ -217,13 +223,13 @@ class HttpProvider(Provider):
             response = self.client.request(method, url, headers=headers, timeout=self.timeout, **kwargs)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise ProviderError(
-                ErrorKind.TRANSIENT, f"Could not reach {self.name}: {exc}", code="connect"
+                ErrorKind.TRANSIENT, f"Could not reach {self.label}: {exc}", code="connect"
             ) from exc
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             # The request may have arrived: for a submit the task may exist, so we must not send it again.
             kind = ErrorKind.UNKNOWN_OUTCOME if during == "submit" else ErrorKind.TRANSIENT
             raise ProviderError(
-                kind, f"{self.name} did not answer in time ({type(exc).__name__}).", code="timeout"
+                kind, f"{self.label} did not answer in time ({type(exc).__name__}).", code="timeout"
             ) from exc
         if response.is_success:
             return response
@@ -231,16 +237,16 @@ class HttpProvider(Provider):
 
     def classify(self, response: httpx.Response, during: str) -> ProviderError:
         status = response.status_code
-        raw = _body(response)
+        raw = body_of(response)
         vendor = self.vendor_error(response, during)
         if vendor is not None:
             return vendor
-        message = _message(raw) or response.reason_phrase or "error"
+        message = message_of(raw) or f"HTTP {status} {response.reason_phrase}".strip()
         retry_after = retry_after_seconds(response)
         if status in (429, 503):
             return ProviderError(
                 ErrorKind.TRANSIENT,
-                f"{self.name} is busy: {message}",
+                f"{self.label} is busy: {message}",
                 status=status,
                 raw=raw,
                 retry_after=retry_after,
@@ -248,16 +254,16 @@ class HttpProvider(Provider):
         if status in (401, 403):
             return ProviderError(
                 ErrorKind.PERMANENT,
-                f"{self.name} refused the key: {message}",
+                f"{self.label} refused the key: {message}",
                 status=status,
                 raw=raw,
                 config=True,
             )
         if status in (408, 500, 502, 504) or status >= 500:
             kind = ErrorKind.UNKNOWN_OUTCOME if during == "submit" else ErrorKind.TRANSIENT
-            return ProviderError(kind, f"{self.name} had a server error: {message}", status=status, raw=raw)
+            return ProviderError(kind, f"{self.label} had a server error: {message}", status=status, raw=raw)
         return ProviderError(
-            ErrorKind.PERMANENT, f"{self.name} refused the request: {message}", status=status, raw=raw
+            ErrorKind.PERMANENT, f"{self.label} refused the request: {message}", status=status, raw=raw
         )
 
     def json(self, response: httpx.Response, during: str) -> Any:
@@ -267,21 +273,37 @@ class HttpProvider(Provider):
             kind = ErrorKind.UNKNOWN_OUTCOME if during == "submit" else ErrorKind.TRANSIENT
             raise ProviderError(
                 kind,
-                f"{self.name} sent a reply that is not JSON.",
+                f"{self.label} sent a reply that is not JSON.",
                 code="malformed",
                 status=response.status_code,
                 raw=response.text[:500],
             ) from exc
 
 
-def _body(response: httpx.Response) -> Any:
+def body_of(response: httpx.Response) -> Any:
+    """The reply's JSON, or the start of its text when it is not JSON."""
     try:
         return response.json()
     except ValueError:
         return response.text[:500]
 
 
-def _message(raw: Any) -> str:
+def first_dict(items: Any) -> dict:
+    """The first element of a JSON list if it is an object, else {} (vendors' ``videos[0]``)."""
+    return items[0] if isinstance(items, list) and items and isinstance(items[0], dict) else {}
+
+
+def as_int(value: Any) -> int | None:
+    """An int from a JSON number or numeric string (seeds come back as either); None otherwise."""
+    try:
+        return int(value) if value is not None and not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        return None
+
+
+def message_of(raw: Any) -> str:
+    """A short human message from an error body; "" for HTML (a gateway's error page is no message)."""
     if isinstance(raw, dict):
         return str(raw.get("message") or raw.get("msg") or raw.get("error") or raw)[:300]
-    return str(raw or "").strip()[:300]
+    text = str(raw or "").strip()
+    return "" if text.startswith("<") else text[:300]

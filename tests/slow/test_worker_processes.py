@@ -6,7 +6,7 @@ import pytest
 
 from studio.generations import services
 from studio.generations.models import Generation
-from tests.slow.conftest import wait_for
+from tests.processes import wait_for
 
 pytestmark = pytest.mark.slow
 S = Generation.Status

@@ -1,4 +1,6 @@
-"""Real processes: Celery workers and engine sweeps running beside the test, on the test database."""
+"""Real processes beside a test: Celery workers and engine sweeps on the test's own database.
+
+Used through the ``proc_env`` and ``processes`` fixtures (registered in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def database_url() -> str:

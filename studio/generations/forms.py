@@ -1,0 +1,112 @@
+"""The job form: one model choice from the catalog, the prompt, the inputs the models take.
+
+The catalog decides what is valid (services.validate_job); this form only parses what the browser sent.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+
+from studio.providers import catalog
+
+SLOTS = (
+    "image",
+    "last_image",
+    "video",
+    "mask_image",
+    "mask_video",
+    "ref_images",
+    "first_frame",
+    "last_frame",
+    "first_clip",
+    "last_clip",
+    "audio",
+)
+
+
+def model_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    groups = []
+    for provider, models in catalog.CATALOG.items():
+        options = [(f"{provider}:{m.id}", f"{m.label}") for m in models.values()]
+        groups.append((catalog.PROVIDER_LABELS[provider], options))
+    return groups
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"multiple": True}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, (list, tuple)):
+            return [super(MultipleFileField, self).clean(d, initial) for d in data if d]
+        return [super().clean(data, initial)] if data else []
+
+
+class GenerationForm(forms.Form):
+    model = forms.ChoiceField(choices=model_choices, initial="local:preview-t2v")
+    task = forms.ChoiceField(
+        choices=[("", "Automatic")] + [(t, catalog.TASK_LABELS.get(t, t)) for t in catalog.TASKS],
+        required=False,
+    )
+    prompt = forms.CharField(
+        widget=forms.Textarea(
+            attrs={"rows": 4, "placeholder": "What happens, who, where, how the camera moves, the light…"}
+        ),
+        max_length=5000,
+    )
+    camera = forms.CharField(required=False, max_length=200, help_text="e.g. push in, pan left, static")
+    negative = forms.CharField(
+        required=False, label="Negative prompt", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
+    size = forms.CharField(
+        required=False, max_length=16, help_text="WxH, e.g. 1280x720 (leave empty for the model's default)"
+    )
+    resolution = forms.CharField(required=False, max_length=8, help_text="e.g. 720P (DashScope)")
+    duration = forms.IntegerField(required=False, min_value=1, max_value=60, help_text="seconds")
+    seed = forms.IntegerField(required=False)
+    params = forms.CharField(
+        required=False,
+        label="Extra settings (JSON)",
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": '{"prompt_extend": false}'}),
+    )
+    image = forms.FileField(required=False, label="First frame")
+    last_image = forms.FileField(required=False, label="Last frame")
+    video = forms.FileField(required=False, label="Input video")
+    mask_image = forms.FileField(required=False, label="Mask image")
+    ref_images = MultipleFileField(required=False, label="Reference images")
+    audio = forms.FileField(required=False, label="Audio")
+
+    def clean_params(self):
+        raw = self.cleaned_data["params"].strip()
+        if not raw:
+            return {}
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            raise forms.ValidationError(
+                'Extra settings must be a JSON object, e.g. {"watermark": true}.'
+            ) from None
+        if not isinstance(value, dict):
+            raise forms.ValidationError("Extra settings must be a JSON object.")
+        return value
+
+    def provider_model(self) -> tuple[str, str]:
+        provider, _, model = self.cleaned_data["model"].partition(":")
+        return provider, model
+
+    def files_by_slot(self) -> dict[str, list]:
+        found = {}
+        for slot in ("image", "last_image", "video", "mask_image", "audio"):
+            f = self.cleaned_data.get(slot)
+            if f:
+                found[slot] = [f]
+        if self.cleaned_data.get("ref_images"):
+            found["ref_images"] = list(self.cleaned_data["ref_images"])
+        return found

@@ -1,0 +1,106 @@
+"""Reads for galleries: scoped, joined and keyset-paginated, so a page costs the same few queries at any size."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+from django.utils.dateparse import parse_datetime
+
+from studio.generations.models import Generation
+
+PAGE_SIZE = 24
+
+
+@dataclass(frozen=True)
+class GalleryFilters:
+    status: str = ""
+    provider: str = ""
+    model: str = ""
+    task: str = ""
+    author: str = ""
+    since: str = ""  # YYYY-MM-DD
+    until: str = ""
+    q: str = ""
+
+    def apply(self, qs: QuerySet[Generation]) -> QuerySet[Generation]:
+        if self.status == "active":
+            qs = qs.exclude(status__in=[*Generation.FINISHED, Generation.Status.SUBMIT_UNKNOWN])
+        elif self.status:
+            qs = qs.filter(status=self.status)
+        if self.provider:
+            qs = qs.filter(provider=self.provider)
+        if self.model:
+            qs = qs.filter(model=self.model)
+        if self.task:
+            qs = qs.filter(task=self.task)
+        if self.author:
+            qs = qs.filter(created_by__username=self.author)
+        if self.since:
+            qs = qs.filter(created_at__date__gte=self.since)
+        if self.until:
+            qs = qs.filter(created_at__date__lte=self.until)
+        for word in self.q.split()[:8]:
+            qs = qs.filter(prompt__text__icontains=word)
+        return qs
+
+    @property
+    def active(self) -> bool:
+        return any(vars(self).values())
+
+
+def cursor_of(g: Generation) -> str:
+    return f"{g.created_at.isoformat()}~{g.pk}"
+
+
+def _parse_cursor(cursor: str) -> tuple[datetime, int] | None:
+    stamp, _, pk = cursor.partition("~")
+    when = parse_datetime(stamp) if stamp else None
+    return (when, int(pk)) if when and pk.isdigit() else None
+
+
+def gallery_queryset(
+    *, workspace, project=None, filters: GalleryFilters | None = None
+) -> QuerySet[Generation]:
+    qs = Generation.objects.filter(workspace=workspace)
+    if project is not None:
+        qs = qs.filter(project=project)
+    qs = (filters or GalleryFilters()).apply(qs)
+    return qs.select_related("prompt", "created_by", "project").order_by("-created_at", "-id")
+
+
+def gallery_page(
+    *,
+    workspace,
+    project=None,
+    filters: GalleryFilters | None = None,
+    before: str = "",
+    limit: int = PAGE_SIZE,
+) -> tuple[list[Generation], str]:
+    """One page, newest first, strictly older than the ``before`` cursor; returns (rows, next cursor or "")."""
+    qs = gallery_queryset(workspace=workspace, project=project, filters=filters)
+    parsed = _parse_cursor(before) if before else None
+    if parsed:
+        when, pk = parsed
+        qs = qs.filter(Q(created_at__lt=when) | Q(created_at=when, pk__lt=pk))
+    rows = list(qs[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (cursor_of(rows[-1]) if more and rows else "")
+
+
+def newer_than(
+    *, workspace, project=None, filters: GalleryFilters | None = None, after: str, limit: int = 24
+) -> list[Generation]:
+    """Jobs made since ``after`` (another tab, a teammate, the CLI): one indexed query, usually empty."""
+    parsed = _parse_cursor(after)
+    if not parsed:
+        return []
+    when, pk = parsed
+    qs = gallery_queryset(workspace=workspace, project=project, filters=filters)
+    return list(qs.filter(Q(created_at__gt=when) | Q(created_at=when, pk__gt=pk))[:limit])
+
+
+def project_gallery(*, project, limit: int = PAGE_SIZE) -> list[Generation]:
+    return gallery_page(workspace=project.workspace, project=project, limit=limit)[0]

@@ -1,0 +1,194 @@
+"""jiekou.ai's Wan 2.1 text-to-video API (PROVIDERS.md §2.3, seed 003; the Novita/PPIO "v3 async" family).
+
+    POST {base}/v3/async/wan-t2v  {prompt, negative_prompt?, width, height, loras?, seed?, steps?,
+                                   guidance_scale?, flow_shift?, enable_safety_checker?, fast_mode?}
+                                  -> {"task_id"}
+    GET  {base}/v3/async/task-result?task_id=...
+         -> {extra: {seed: "<str>", debug_info}, task: {status, reason, progress_percent, eta},
+             videos: [{video_url, video_url_ttl}]}
+
+Error bodies: ``{"code": <http status>, "reason": "INVALID_REQUEST_BODY" | "FAILED_TO_AUTH" | ..., "message"}``.
+Only what base.py's generic rules get wrong is translated here.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+
+from studio.providers.base import (
+    ErrorKind,
+    HttpProvider,
+    JobSpec,
+    Progress,
+    ProviderError,
+    RemoteState,
+    Submitted,
+    as_int,
+    body_of,
+    first_dict,
+)
+from studio.providers.catalog import get_model, parse_size
+
+log = logging.getLogger(__name__)
+
+LABEL = "jiekou.ai"
+SUBMIT_PATH = "/v3/async/wan-t2v"
+RESULT_PATH = "/v3/async/task-result"
+TASK_NOT_FOUND = "TASK_NOT_FOUND"
+KEY_CHECK_ID = "studio-key-check"  # a task id that cannot exist
+
+#: The vendor's task.status words (case-sensitive). Anything else is logged and polled again.
+STATES: dict[str, RemoteState] = {
+    "TASK_STATUS_QUEUED": RemoteState.QUEUED,
+    "TASK_STATUS_PROCESSING": RemoteState.RUNNING,
+    "TASK_STATUS_SUCCEED": RemoteState.SUCCEEDED,
+    "TASK_STATUS_FAILED": RemoteState.FAILED,
+}
+
+
+class JiekouProvider(HttpProvider):
+    name = "jiekou"
+    # §7.5: first poll after ~5 s, then back off to a 10 s cap. Each result URL carries its own TTL, but
+    # it is not documented how long, so the studio fetches it as soon as it sees it.
+    first_poll_delay = 5.0
+    poll_steps = (2, 4, 6, 8, 10)
+    max_poll_interval = 10.0
+
+    # ------------------------------------------------------------------------------------ submit
+    def submit(self, spec: JobSpec) -> Submitted:
+        body = self.request_body(spec)
+        response = self._call("POST", SUBMIT_PATH, during="submit", json=body)
+        reply = self.json(response, "submit")
+        task_id = reply.get("task_id") if isinstance(reply, dict) else None
+        if not isinstance(task_id, str) or not task_id:
+            raise ProviderError(
+                ErrorKind.UNKNOWN_OUTCOME,
+                f"{LABEL} answered the submit without a task id.",
+                code="malformed",
+                status=response.status_code,
+                raw=reply,
+            )
+        return Submitted(task_id, raw=reply)
+
+    def request_body(self, spec: JobSpec) -> dict[str, Any]:
+        """The seed's fields only: prompt and size always, the rest as the catalog's clean job has them."""
+        size = parse_size(spec.size or "")
+        if size is None:
+            # Left out, the vendor silently renders 832x480 [003]: refuse instead of guessing.
+            raise ProviderError(ErrorKind.PERMANENT, f"{LABEL} needs a video size.", code="no_size")
+        body: dict[str, Any] = {"prompt": spec.prompt, "width": size[0], "height": size[1]}
+        if spec.negative_prompt:
+            body["negative_prompt"] = spec.negative_prompt
+        if spec.seed is not None:
+            body["seed"] = int(spec.seed)  # up to 9 999 999 999: a 64-bit JSON integer, never a float
+        # Extra settings go out under the names the catalog gives them; nothing the catalog lacks (no
+        # watermark: only the vendor's playground shows it).
+        for param in get_model(self.name, spec.model).params_for(spec.task).values():
+            if param.wire and spec.params.get(param.name) is not None:
+                body[param.wire] = spec.params[param.name]
+        if "loras" in body:
+            body["loras"] = [{"path": str(x["path"]), "scale": float(x["scale"])} for x in body["loras"]]
+        return body
+
+    # -------------------------------------------------------------------------------------- poll
+    def poll(self, external_id: str) -> Progress:
+        try:
+            response = self._call("GET", RESULT_PATH, during="poll", params={"task_id": external_id})
+        except ProviderError as exc:
+            if exc.code == TASK_NOT_FOUND:
+                return Progress(
+                    RemoteState.LOST,
+                    error_code="lost",
+                    error_message=f"{LABEL} no longer knows this job ({exc.message}).",
+                    raw=exc.raw,
+                )
+            raise
+        reply = self.json(response, "poll")
+        task = reply.get("task") if isinstance(reply, dict) else None
+        if not isinstance(task, dict):
+            raise ProviderError(
+                ErrorKind.TRANSIENT, f"{LABEL} sent a result without a task.", code="malformed", raw=reply
+            )
+        status = task.get("status")
+        state = STATES.get(status) if isinstance(status, str) else None
+        if state is None:
+            log.warning("jiekou: unknown task status %r for %s; polling again", status, external_id)
+            return Progress(RemoteState.QUEUED, raw=reply)
+        extra = reply.get("extra") if isinstance(reply.get("extra"), dict) else {}
+        log.debug("jiekou task %s: %s debug_info=%s", external_id, status, extra.get("debug_info"))
+        seed = as_int(extra.get("seed"))  # a string on the wire
+        if state == RemoteState.SUCCEEDED:
+            url = first_dict(reply.get("videos")).get("video_url")
+            if not url:
+                return Progress(
+                    RemoteState.FAILED,
+                    error_code="no_result",
+                    error_message=f"{LABEL} reported the video as finished but sent no link to it.",
+                    raw=reply,
+                )
+            return Progress(state, result_url=url, fraction=1.0, seed=seed, raw=reply)
+        if state == RemoteState.FAILED:
+            reason = str(task.get("reason") or "").strip() or "it gave no reason"
+            return Progress(
+                state,
+                error_code="failed",
+                error_message=f"{LABEL} could not make this video: {reason}",
+                raw=reply,
+            )
+        percent = as_int(task.get("progress_percent"))
+        fraction = min(max(percent, 0), 100) / 100 if percent is not None else None
+        return Progress(state, fraction=fraction, seed=seed, raw=reply)
+
+    # ---------------------------------------------------------------------------------- key check
+    def check_key(self) -> None:
+        """Ask for a task that cannot exist: a good key gets 404 TASK_NOT_FOUND, a bad one 401/403."""
+        try:
+            self._call("GET", RESULT_PATH, during="check", params={"task_id": KEY_CHECK_ID})
+        except ProviderError as exc:
+            if exc.code == TASK_NOT_FOUND or (exc.status == 400 and not exc.config):
+                return  # the key was accepted; only the made-up id was refused
+            raise
+
+    # ------------------------------------------------------------------------------ error bodies
+    def vendor_error(self, response: httpx.Response, during: str) -> ProviderError | None:
+        status, raw = response.status_code, body_of(response)
+        reason = str(raw.get("reason") or "") if isinstance(raw, dict) else ""
+        message = (str(raw.get("message") or reason) if isinstance(raw, dict) else str(raw).strip())[:300]
+        if status == 400:
+            # Generic rules would drop the vendor's reason code; keep it for the detail page.
+            return ProviderError(
+                ErrorKind.PERMANENT,
+                f"{LABEL} refused the request: {message}",
+                code=reason or "400",
+                status=status,
+                raw=raw,
+            )
+        if status in (401, 403):
+            return ProviderError(
+                ErrorKind.PERMANENT,
+                f"{LABEL} refused the API key ({message or reason or status}). A workspace admin should check "
+                f"the {LABEL} key in the workspace's provider settings (or JIEKOU_API_KEY)"
+                + ("; some models need identity verification first." if status == 403 else "."),
+                code=reason or "auth",
+                status=status,
+                raw=raw,
+                config=True,
+            )
+        if status == 404 and reason == TASK_NOT_FOUND:
+            return ProviderError(
+                ErrorKind.PERMANENT, message or "task not found", code=TASK_NOT_FOUND, status=status, raw=raw
+            )
+        if status == 404:
+            # A wrong base URL (it must be scheme://host only), not a refused job: an admin can fix it.
+            return ProviderError(
+                ErrorKind.PERMANENT,
+                f"{LABEL} has no {response.request.url.path}: check JIEKOU_BASE_URL ({self.base_url}).",
+                code="not_found",
+                status=status,
+                raw=raw,
+                config=True,
+            )
+        return None

@@ -1,0 +1,147 @@
+"""The project page's job form, the card fragment and the detail page's actions."""
+
+import pytest
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from studio.generations.models import Generation
+from tests.factories import make_generation
+from tests.media import make_image
+
+S = Generation.Status
+
+
+def create_url(world):
+    return reverse("generations:create", kwargs={"slug": "acme", "project_id": world.project.public_id})
+
+
+def test_a_valid_job_is_queued_and_nudged_after_commit(world, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = world.editor.client.post(
+            create_url(world),
+            {
+                "model": "local:preview-t2v",
+                "prompt": "a kite over dunes",
+                "size": "832x480",
+                "duration": "2",
+                "camera": "pan left",
+            },
+        )
+    assert response.status_code == 302
+    g = Generation.objects.get()
+    assert (g.status, g.provider, g.model, g.size, g.duration) == (
+        S.QUEUED,
+        "local",
+        "preview-t2v",
+        "832x480",
+        2,
+    )
+    assert g.prompt.parts == {"camera": "pan left"} and g.created_by == world.editor.user
+    assert len(callbacks) == 1  # the worker is nudged only once the row is committed
+
+
+def test_a_refused_job_keeps_what_the_person_typed_and_says_why(world):
+    response = world.editor.client.post(
+        create_url(world),
+        {"model": "local:preview-t2v", "prompt": "a kite over dunes", "size": "801x480", "duration": "2"},
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "a kite over dunes" in page and "801x480 is not one of them" in page
+    assert not Generation.objects.exists()
+
+
+def test_an_upload_that_is_not_an_image_is_refused_where_the_person_is(world, tmp_path):
+    bogus = tmp_path / "frame.png"
+    bogus.write_bytes(b"this is not a png")
+    with open(bogus, "rb") as fh:
+        response = world.editor.client.post(
+            create_url(world), {"model": "local:preview-i2v", "prompt": "waves", "image": fh}
+        )
+    assert response.status_code == 200
+    assert "is not an image we can read" in response.content.decode()
+
+
+def test_an_i2v_job_with_a_real_image(world, tmp_path):
+    image = make_image(tmp_path / "first.png", 640, 360)
+    with open(image, "rb") as fh:
+        response = world.owner.client.post(
+            create_url(world), {"model": "local:preview-i2v", "prompt": "waves", "duration": "1", "image": fh}
+        )
+    assert response.status_code == 302
+    g = Generation.objects.get()
+    assert g.size == "1280x720" and g.input_links.get().asset.width == 640
+
+
+def test_a_running_card_polls_itself_and_a_finished_one_does_not(world):
+    running = make_generation(world.workspace, status=S.RUNNING)
+    done = make_generation(world.workspace, status=S.SUCCEEDED)
+    html_running = render_to_string(
+        "generations/card.html#generation-card", {"g": running, "workspace": world.workspace}
+    )
+    html_done = render_to_string(
+        "generations/card.html#generation-card", {"g": done, "workspace": world.workspace}
+    )
+    assert 'hx-trigger="every 2s' in html_running
+    assert "hx-trigger" not in html_done and "hx-get" not in html_done
+
+
+def test_card_fragment_is_the_card_alone(world):
+    g = make_generation(world.workspace, status=S.QUEUED)
+    response = world.viewer.client.get(
+        reverse("generations:card", kwargs={"slug": "acme", "generation_id": g.public_id})
+    )
+    body = response.content.decode().strip()
+    assert body.startswith(f'<article id="generation-{g.public_id}"') and "<html" not in body
+
+
+@pytest.mark.parametrize("status", [S.FAILED, S.SUCCEEDED, S.CANCELED])
+def test_run_again_makes_a_new_job_and_keeps_the_old_one(world, status):
+    old = make_generation(
+        world.workspace,
+        status=status,
+        provider="local",
+        model="preview-t2v",
+        size="832x480",
+        error_message="boom" if status == S.FAILED else "",
+    )
+    response = world.editor.client.post(
+        reverse("generations:retry", kwargs={"slug": "acme", "generation_id": old.public_id})
+    )
+    new = Generation.objects.exclude(pk=old.pk).get()
+    assert response["Location"].endswith(f"/g/{new.public_id}/")
+    assert new.retry_of == old and new.status == S.QUEUED and new.prompt.text == old.prompt.text
+    old.refresh_from_db()
+    assert old.status == status and (old.error_message == "boom") == (status == S.FAILED)
+
+
+def test_submit_again_after_an_unconfirmed_submit_dismisses_the_old_one(world):
+    old = make_generation(
+        world.workspace,
+        status=S.SUBMIT_UNKNOWN,
+        provider="local",
+        model="preview-t2v",
+        size="832x480",
+        error_message="timeout",
+    )
+    world.owner.client.post(
+        reverse("generations:retry", kwargs={"slug": "acme", "generation_id": old.public_id})
+    )
+    old.refresh_from_db()
+    new = Generation.objects.exclude(pk=old.pk).get()
+    assert old.status == S.CANCELED and new.public_id in old.error_message
+
+
+def test_cancel_a_queued_job(world):
+    g = make_generation(world.workspace, status=S.QUEUED)
+    world.editor.client.post(
+        reverse("generations:cancel", kwargs={"slug": "acme", "generation_id": g.public_id})
+    )
+    g.refresh_from_db()
+    assert g.status == S.CANCELED
+
+
+def test_another_workspaces_generation_is_404(world):
+    g = make_generation(world.other_workspace)
+    url = reverse("generations:detail", kwargs={"slug": "acme", "generation_id": g.public_id})
+    assert world.owner.client.get(url).status_code == 404
