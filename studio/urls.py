@@ -15,6 +15,7 @@ workspace_patterns = (
         path("new/", workspace_views.workspace_create, name="create"),
         path("<slug:slug>/", workspace_views.workspace_detail, name="detail"),
         path("<slug:slug>/members/", workspace_views.members, name="members"),
+        path("<slug:slug>/activity/", workspace_views.activity, name="activity"),
         path("<slug:slug>/members/<int:member_id>/role/", workspace_views.member_role, name="member_role"),
         path(
             "<slug:slug>/members/<int:member_id>/remove/", workspace_views.member_remove, name="member_remove"
@@ -46,6 +47,8 @@ generation_patterns = (
         path("<str:generation_id>/cancel/", generation_views.generation_cancel, name="cancel"),
         path("<str:generation_id>/retry/", generation_views.generation_retry, name="retry"),
         path("<str:generation_id>/share/", sharing_views.share_generation, name="share"),
+        path("<str:generation_id>/delete/", generation_views.generation_delete, name="delete"),
+        path("<str:generation_id>/rate/", generation_views.generation_rate, name="rate"),
         path("<str:generation_id>/video.mp4", generation_views.generation_video, name="video"),
         path("<str:generation_id>/poster.jpg", generation_views.generation_poster, name="poster"),
     ],
@@ -75,6 +78,7 @@ urlpatterns = [
     path("w/<slug:slug>/g/", include(generation_patterns)),
     path("w/<slug:slug>/keys/", include(provider_patterns)),
     path("w/<slug:slug>/gallery/", generation_views.workspace_gallery, name="gallery"),
+    path("w/<slug:slug>/compare/", generation_views.compare, name="compare"),
     path("w/<slug:slug>/p/<str:project_id>/share/", sharing_views.share_project, name="share_project"),
     path("w/<slug:slug>/shares/<int:link_id>/revoke/", sharing_views.share_revoke, name="share_revoke"),
     path("s/<str:token>/", sharing_views.shared_page, name="shared"),

@@ -145,3 +145,96 @@ def test_another_workspaces_generation_is_404(world):
     g = make_generation(world.other_workspace)
     url = reverse("generations:detail", kwargs={"slug": "acme", "generation_id": g.public_id})
     assert world.owner.client.get(url).status_code == 404
+
+
+def test_delete_a_finished_video_removes_its_files(world, sample_mp4, django_capture_on_commit_callbacks):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    g = make_generation(world.workspace, status=S.SUCCEEDED)
+    g.video.save("v.mp4", ContentFile(sample_mp4.read_bytes()))
+    name = g.video.name
+    with django_capture_on_commit_callbacks(execute=True):  # files go only once the delete is committed
+        response = world.editor.client.post(
+            reverse("generations:delete", kwargs={"slug": "acme", "generation_id": g.public_id})
+        )
+    assert response.status_code == 302 and not Generation.objects.filter(pk=g.pk).exists()
+    assert not default_storage.exists(name)
+
+
+def test_a_running_video_must_be_canceled_before_delete(world):
+    g = make_generation(world.workspace, status=S.RUNNING)
+    world.editor.client.post(
+        reverse("generations:delete", kwargs={"slug": "acme", "generation_id": g.public_id})
+    )
+    assert Generation.objects.filter(pk=g.pk).exists()
+
+
+def test_a_viewer_cannot_delete(world):
+    g = make_generation(world.workspace, status=S.SUCCEEDED)
+    assert (
+        world.viewer.client.post(
+            reverse("generations:delete", kwargs={"slug": "acme", "generation_id": g.public_id})
+        ).status_code
+        == 403
+    )
+    assert Generation.objects.filter(pk=g.pk).exists()
+
+
+def test_ratings_are_per_person(world):
+    from studio.generations.models import Rating
+
+    g = make_generation(world.workspace, status=S.SUCCEEDED)
+    url = reverse("generations:rate", kwargs={"slug": "acme", "generation_id": g.public_id})
+    world.viewer.client.post(url, {"favorite": "1"})
+    world.editor.client.post(url, {"stars": "4"}, HTTP_HX_REQUEST="true")
+    assert Rating.objects.get(user=world.viewer.user).favorite is True
+    assert Rating.objects.get(user=world.editor.user).stars == 4
+    world.editor.client.post(url, {"stars": "9"})
+    assert Rating.objects.get(user=world.editor.user).stars == 4
+
+
+def test_compare_shows_only_finished_videos_of_this_workspace(world):
+    a = make_generation(world.workspace, status=S.SUCCEEDED, text="first take")
+    b = make_generation(world.workspace, status=S.SUCCEEDED, text="second take")
+    theirs = make_generation(world.other_workspace, status=S.SUCCEEDED, text="their take")
+    page = world.viewer.client.get(
+        reverse("compare", kwargs={"slug": "acme"}),
+        {"ids": f"{a.public_id},{b.public_id},{theirs.public_id}"},
+    ).content.decode()
+    assert "first take" in page and "second take" in page and "their take" not in page
+    assert page.count("data-compare-video") == 2
+
+
+def test_the_activity_feed_tells_who_did_what(world):
+    from studio.generations import services as gen_services
+
+    gen_services.create_generation(
+        workspace=world.workspace,
+        project=world.project,
+        user=world.editor.user,
+        provider="local",
+        model="preview-t2v",
+        prompt="a heron takes off",
+        size="832x480",
+        duration=1,
+    )
+    page = world.viewer.client.get(reverse("workspaces:activity", kwargs={"slug": "acme"})).content.decode()
+    assert "editor-user" in page and "started a video" in page and "a heron takes off" in page
+
+
+def test_remix_opens_the_form_filled_with_the_recipe(world):
+    g = make_generation(
+        world.workspace,
+        project=world.project,
+        status=S.SUCCEEDED,
+        provider="local",
+        model="preview-t2v",
+        size="832x480",
+        text="an owl at dusk",
+        seed=77,
+    )
+    url = reverse("projects:detail", kwargs={"slug": "acme", "project_id": world.project.public_id})
+    page = world.editor.client.get(url, {"remix": g.public_id}).content.decode()
+    assert "an owl at dusk</textarea>" in page and 'value="832x480"' in page and 'value="77"' in page
+    assert '<option value="local:preview-t2v" selected>' in page

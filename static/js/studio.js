@@ -12,3 +12,24 @@ document.addEventListener("click", (event) => {
     if (!menu.contains(event.target)) menu.removeAttribute("open");
   });
 });
+// Compare: tick "compare" on finished cards; a small bar links to the side-by-side page.
+document.addEventListener("change", (event) => {
+  if (!event.target.matches("input[data-compare]")) return;
+  const picked = [...document.querySelectorAll("input[data-compare]:checked")].map((box) => box.value);
+  let bar = document.getElementById("compare-bar");
+  if (!bar) {
+    bar = document.createElement("div");
+    bar.id = "compare-bar";
+    bar.className = "compare-bar";
+    document.body.append(bar);
+  }
+  const slug = document.body.dataset.workspace;
+  bar.hidden = picked.length === 0;
+  bar.innerHTML = "";
+  const link = document.createElement("a");
+  link.className = "button primary";
+  link.href = `/w/${slug}/compare/?ids=${picked.slice(0, 4).join(",")}`;
+  link.textContent = picked.length < 2 ? "Pick one more to compare" : `Compare ${Math.min(picked.length, 4)}`;
+  if (picked.length < 2) link.setAttribute("aria-disabled", "true");
+  bar.append(link);
+});

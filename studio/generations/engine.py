@@ -288,7 +288,8 @@ def _apply_progress(generation: Generation, provider, progress: Progress) -> Non
             "queue_position": progress.position,
             "lease_until": None,
             # ``polls`` already counts this poll (the claim added it): the delay after poll n is step n-1.
-            "next_poll_at": timezone.now() + timedelta(seconds=provider.next_poll_delay(generation.polls - 1)),
+            "next_poll_at": timezone.now()
+            + timedelta(seconds=provider.next_poll_delay(generation.polls - 1)),
             "error_kind": "",
             "error_code": "",
             "error_message": "",

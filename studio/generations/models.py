@@ -122,3 +122,25 @@ class GenerationInput(models.Model):
 
     def __str__(self) -> str:
         return f"{self.slot}[{self.position}]"
+
+
+class Rating(models.Model):
+    """One person's mark on a generation: a favourite star and/or 1-5 stars."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ratings")
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="ratings")
+    favorite = models.BooleanField(default=False)
+    stars = models.PositiveSmallIntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "generation"], name="one_rating_per_user"),
+            models.CheckConstraint(
+                condition=models.Q(stars__isnull=True) | models.Q(stars__gte=1, stars__lte=5),
+                name="stars_1_to_5",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.generation_id}: {'★' if self.favorite else ''}{self.stars or ''}"

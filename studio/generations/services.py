@@ -8,16 +8,18 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
 from studio.assets.models import Asset
 from studio.assets.services import media_info
-from studio.generations.models import Generation, GenerationInput
+from studio.generations.models import Generation, GenerationInput, Rating
 from studio.generations.states import transition
 from studio.prompts.models import Prompt, compose
 from studio.providers import catalog
 from studio.providers.registry import provider_names
+from studio.workspaces.models import Activity, record
 
 S = Generation.Status
 
@@ -141,6 +143,14 @@ def create_generation(
             for slot, assets in (inputs or {}).items()
             for i, asset in enumerate(assets)
         )
+        record(
+            workspace.pk,
+            user,
+            Activity.Verb.GENERATED,
+            summary=text[:120],
+            generation=generation,
+            project=project,
+        )
         transaction.on_commit(lambda: _nudge(generation.pk))
     return generation
 
@@ -239,3 +249,34 @@ def remix_initial(generation: Generation) -> dict[str, Any]:
         "inputs": {slot: [a.public_id for a in assets] for slot, assets in inputs_of(generation).items()},
         "remix_of": generation.public_id,
     }
+
+
+def delete_generation(*, generation: Generation, user) -> None:
+    """Remove a finished (or dismissed) job and its files. A job still at the vendor must be canceled first."""
+    if generation.is_active:
+        raise ValidationError("This job is still running: cancel it first.")
+    files = [f.name for f in (generation.video, generation.poster) if f]
+    with transaction.atomic():
+        record(
+            generation.workspace_id,
+            user,
+            Activity.Verb.DELETED,
+            summary=generation.prompt.text[:120],
+            project=generation.project,
+        )
+        generation.delete()
+        transaction.on_commit(lambda: [default_storage.delete(name) for name in files])
+
+
+def rate_generation(
+    *, generation: Generation, user, favorite: bool | None = None, stars: int | None = None
+) -> Rating:
+    if stars is not None and not 1 <= stars <= 5:
+        raise ValidationError("Stars go from 1 to 5.")
+    rating, _ = Rating.objects.get_or_create(user=user, generation=generation)
+    if favorite is not None:
+        rating.favorite = favorite
+    if stars is not None:
+        rating.stars = stars
+    rating.save()
+    return rating

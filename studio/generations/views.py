@@ -1,3 +1,4 @@
+import json
 import re
 
 from django.contrib import messages
@@ -160,12 +161,39 @@ def _gallery_response(request, template: str, context: dict, status: int = 200):
     return response
 
 
+def _remix_initial(request, membership) -> dict:
+    """The form's starting values when remixing: the whole recipe of a generation of this workspace."""
+    public_id = request.GET.get("remix")
+    source = (
+        Generation.objects.select_related("prompt")
+        .filter(workspace_id=membership.workspace_id, public_id=public_id)
+        .first()
+        if public_id
+        else None
+    )
+    if source is None:
+        return {}
+    recipe = services.remix_initial(source)
+    return {
+        "model": f"{recipe['provider']}:{recipe['model']}",
+        "task": recipe["task"],
+        "prompt": recipe["prompt"],
+        "camera": recipe["parts"].get("camera", ""),
+        "negative": recipe["negative"],
+        "size": recipe["size"],
+        "resolution": recipe["resolution"],
+        "duration": recipe["duration"],
+        "seed": recipe["seed"],
+        "params": json.dumps(recipe["params"]) if recipe["params"] else "",
+    }
+
+
 def render_project(request, membership, project, *, form=None, status=200):
     context = _gallery_context(request, membership, project)
     context.update(
         {
             "form": ProjectForm(initial={"name": project.name}),
-            "generation_form": form or GenerationForm(),
+            "generation_form": form or GenerationForm(initial=_remix_initial(request, membership)),
             "share_links": project.share_links.all(),
             "share_action": reverse(
                 "share_project", kwargs={"slug": membership.workspace.slug, "project_id": project.public_id}
@@ -236,6 +264,7 @@ def generation_detail(request: AuthenticatedRequest, slug: str, generation_id: s
         "g": generation,
         "inputs": inputs,
         "share_links": generation.share_links.all(),
+        "rating": generation.ratings.filter(user=request.user).first(),
         "share_action": reverse("generations:share", kwargs={"slug": slug, "generation_id": generation_id}),
     }
     return render(request, "generations/detail.html", context)
@@ -264,3 +293,59 @@ def generation_retry(request: AuthenticatedRequest, slug: str, generation_id: st
         return redirect("generations:detail", slug=slug, generation_id=generation_id)
     messages.success(request, "Queued again with the same recipe.")
     return redirect("generations:detail", slug=slug, generation_id=new.public_id)
+
+
+@require_POST
+def generation_delete(request: AuthenticatedRequest, slug: str, generation_id: str):
+    generation = get_generation_for_user(request, slug, generation_id, write=True)
+    project_id = generation.project.public_id
+    try:
+        services.delete_generation(generation=generation, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return redirect("generations:detail", slug=slug, generation_id=generation_id)
+    messages.success(request, "Deleted.")
+    return redirect("projects:detail", slug=slug, project_id=project_id)
+
+
+@require_POST
+def generation_rate(request: AuthenticatedRequest, slug: str, generation_id: str):
+    """Any member may mark a video for themselves (viewers included: it changes nothing shared)."""
+    generation = get_generation_for_user(request, slug, generation_id)
+    favorite = {"1": True, "0": False}.get(request.POST.get("favorite", ""))
+    stars = request.POST.get("stars", "")
+    try:
+        rating = services.rate_generation(
+            generation=generation,
+            user=request.user,
+            favorite=favorite,
+            stars=int(stars) if stars.isdigit() else None,
+        )
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return redirect("generations:detail", slug=slug, generation_id=generation_id)
+    if request.htmx:
+        return render(
+            request,
+            "generations/detail.html#rating",
+            {"g": generation, "rating": rating, "workspace": generation.workspace},
+        )
+    return redirect("generations:detail", slug=slug, generation_id=generation_id)
+
+
+@require_GET
+def compare(request: AuthenticatedRequest, slug: str):
+    membership = get_membership(request, slug)
+    ids = [i for i in request.GET.get("ids", "").split(",") if i][:4]
+    found = {
+        g.public_id: g
+        for g in Generation.objects.filter(
+            workspace_id=membership.workspace_id, public_id__in=ids, status=Generation.Status.SUCCEEDED
+        ).select_related("prompt")
+    }
+    generations = [found[i] for i in ids if i in found]
+    return render(
+        request,
+        "generations/compare.html",
+        {"membership": membership, "workspace": membership.workspace, "generations": generations},
+    )

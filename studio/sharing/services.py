@@ -7,6 +7,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from studio.sharing.models import ShareLink
+from studio.workspaces.models import Activity, record
 
 EXPIRY_CHOICES = {"": None, "1d": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 
@@ -24,6 +25,9 @@ def create_share_link(
     if expires_in not in EXPIRY_CHOICES:
         raise ValidationError("Pick one of the offered expiry times.")
     delta = EXPIRY_CHOICES[expires_in]
+    record(
+        workspace.pk, user, Activity.Verb.SHARED, summary=str(target), generation=generation, project=project
+    )
     return ShareLink.objects.create(
         workspace=workspace,
         scope=ShareLink.Scope.GENERATION if generation else ShareLink.Scope.PROJECT,
@@ -35,8 +39,9 @@ def create_share_link(
     )
 
 
-def revoke_share_link(*, link: ShareLink) -> None:
-    ShareLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+def revoke_share_link(*, link: ShareLink, user=None) -> None:
+    if ShareLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(revoked_at=timezone.now()):
+        record(link.workspace_id, user, Activity.Verb.REVOKED, summary=str(link.generation or link.project))
 
 
 def active_link(token: str) -> ShareLink | None:

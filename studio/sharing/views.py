@@ -112,7 +112,7 @@ def share_project(request: AuthenticatedRequest, slug: str, project_id: str):
 def share_revoke(request: AuthenticatedRequest, slug: str, link_id: int):
     membership = get_membership(request, slug, write=True)
     link = get_object_or_404(ShareLink, pk=link_id, workspace_id=membership.workspace_id)
-    services.revoke_share_link(link=link)
+    services.revoke_share_link(link=link, user=request.user)
     messages.success(request, "Link revoked: it stopped working just now.")
     return redirect(
         request.POST.get("next") if (request.POST.get("next") or "").startswith("/w/") else "home"

@@ -87,3 +87,49 @@ class Invite(models.Model):
         if self.expires_at <= timezone.now():
             return "expired"
         return "open"
+
+
+class Activity(models.Model):
+    """What happened in a workspace, for its feed: who generated, shared, invited, joined."""
+
+    class Verb(models.TextChoices):
+        GENERATED = "generated", "started a video"
+        SHARED = "shared", "shared"
+        REVOKED = "revoked", "revoked a share link to"
+        INVITED = "invited", "created an invite"
+        JOINED = "joined", "joined the workspace"
+        LEFT = "left", "left the workspace"
+        DELETED = "deleted", "deleted a video"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="activities")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    verb = models.CharField(max_length=16, choices=Verb.choices)
+    summary = models.CharField(max_length=200, blank=True)
+    generation = models.ForeignKey(
+        "generations.Generation", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["workspace", "-created_at"], name="activity_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.actor} {self.get_verb_display()} {self.summary}"
+
+
+def record(workspace_id: int, actor, verb: str, *, summary: str = "", generation=None, project=None) -> None:
+    """Add one line to a workspace's feed."""
+    Activity.objects.create(
+        workspace_id=workspace_id,
+        actor=actor if getattr(actor, "pk", None) else None,
+        verb=verb,
+        summary=summary[:200],
+        generation=generation,
+        project=project,
+    )

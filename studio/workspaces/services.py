@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from studio.workspaces.models import Invite, Membership, Workspace
+from studio.workspaces.models import Activity, Invite, Membership, Workspace, record
 
 User = get_user_model()
 Role = Membership.Role
@@ -61,12 +61,14 @@ def remove_member(*, membership: Membership) -> None:
     list(Membership.objects.select_for_update().filter(workspace_id=membership.workspace_id, role=Role.OWNER))
     if membership.role == Role.OWNER and _owner_count(membership.workspace_id) <= 1:
         raise ValidationError("The last owner cannot leave. Make someone else an owner first.")
+    record(membership.workspace_id, membership.user, Activity.Verb.LEFT, summary=membership.user.username)
     membership.delete()
 
 
 def create_invite(*, workspace: Workspace, role: str, created_by) -> Invite:
     if role not in Role.values:
         raise ValidationError("Unknown role.")
+    record(workspace.pk, created_by, Activity.Verb.INVITED, summary=f"as {role}")
     return Invite.objects.create(workspace=workspace, role=role, created_by=created_by)
 
 
@@ -89,6 +91,9 @@ def accept_invite(*, token: str, user) -> Membership:
     if taken != 1:
         raise ValidationError("This invite link has just been used. Ask for a new one.")
     try:
-        return Membership.objects.create(workspace=invite.workspace, user=user, role=invite.role)
+        with transaction.atomic():  # a savepoint: a lost race must not break the outer transaction
+            membership = Membership.objects.create(workspace=invite.workspace, user=user, role=invite.role)
+        record(invite.workspace_id, user, Activity.Verb.JOINED, summary=f"as {invite.role}")
+        return membership
     except IntegrityError:
         return Membership.objects.get(workspace=invite.workspace, user=user)

@@ -9,7 +9,7 @@ from studio.projects.models import Project
 from studio.workspaces import services
 from studio.workspaces.access import get_membership
 from studio.workspaces.forms import InviteForm, RoleForm, WorkspaceForm
-from studio.workspaces.models import Invite, Membership
+from studio.workspaces.models import Activity, Invite, Membership
 
 
 @require_GET
@@ -151,3 +151,16 @@ def invite_accept(request: AuthenticatedRequest, token: str):
         return redirect("workspaces:detail", slug=membership.workspace.slug)
     status = 200 if invite.is_usable else 410
     return render(request, "workspaces/invite.html", {"invite": invite}, status=status)
+
+
+@require_GET
+def activity(request: AuthenticatedRequest, slug: str):
+    membership = get_membership(request, slug)
+    entries = Activity.objects.filter(workspace_id=membership.workspace_id).select_related(
+        "actor", "generation", "project"
+    )[:100]
+    return render(
+        request,
+        "workspaces/activity.html",
+        {"membership": membership, "workspace": membership.workspace, "entries": entries},
+    )

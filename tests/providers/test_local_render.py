@@ -131,8 +131,13 @@ def assert_valid(
 
 @pytest.fixture(autouse=True)
 def _test_storage():
-    """Shadows the Django-settings autouse fixture of tests/conftest.py: nothing here needs Django, and
-    the suite must also run with ``-p no:django``."""
+    """Shadows tests/conftest.py's Django autouse fixtures (same names): nothing here needs Django, and
+    this file must also run with ``-p no:django``."""
+
+
+@pytest.fixture(autouse=True)
+def _no_broker():
+    """See _test_storage."""
 
 
 @pytest.fixture(scope="module")
@@ -292,6 +297,22 @@ def test_output_replaces_atomically(media, tmp_path):
 
 # ---------------------------------------------------------------------------------------------------------
 # Determinism, prompt and camera
+
+
+@pytest.mark.parametrize(
+    ("task", "size"), [("t2v", (W, H)), ("i2v", (H, W)), ("video_repainting", (W, H)), ("flf2v", (256, 256))]
+)
+def test_same_spec_gives_a_byte_identical_file(task, size, media, tmp_path):
+    spec = task_spec(task, media, width=size[0], height=size[1])
+    files = [run(spec, tmp_path, f"r{i}")[0] for i in range(3)]
+    assert len({Path(f).read_bytes() for f in files}) == 1
+
+
+def test_no_b_frames(media, tmp_path):
+    out, _ = run(task_spec("t2v", media), tmp_path)
+    with av.open(out) as c:
+        pts = [p.pts for p in c.demux(video=0) if p.pts is not None]
+    assert pts == sorted(pts), "packets in presentation order: no B-frames"
 
 
 def test_same_seed_same_frames_other_seed_other_frames(media, tmp_path):
@@ -623,11 +644,13 @@ def test_progress_callback_errors_propagate_and_clean_up(media, tmp_path):
     class Cancelled(Exception):
         pass
 
-    def cancel(_):
-        raise Cancelled
+    def cancel(fraction):
+        if fraction > 0.5:  # after the poster (at 1/3) was written
+            raise Cancelled
 
-    out = tmp_path / "out.mp4"
+    out, poster = tmp_path / "out.mp4", tmp_path / "poster.jpg"
     with pytest.raises(Cancelled):
-        render(task_spec("t2v", media, duration=3.0), str(out), progress=cancel)
+        render(task_spec("t2v", media, duration=3.0), str(out), progress=cancel, poster_path=str(poster))
     assert not out.exists()
+    assert not poster.exists()
     assert not Path(str(out) + ".part").exists()

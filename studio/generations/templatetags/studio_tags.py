@@ -1,0 +1,21 @@
+from datetime import datetime
+
+from django import template
+from django.utils import timezone
+
+register = template.Library()
+
+
+@register.filter
+def elapsed(start: datetime | None, end: datetime | None = None) -> str:
+    """Compact time since ``start`` (or until ``end``): "42 s", "3 min 05 s", "2 h 10 min"."""
+    if not start:
+        return ""
+    seconds = int(((end or timezone.now()) - start).total_seconds())
+    if seconds < 60:
+        return f"{max(seconds, 0)} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
