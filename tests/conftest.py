@@ -14,7 +14,11 @@ if TYPE_CHECKING:  # imported lazily below, so pure-Python suites can run withou
     from studio.workspaces.models import Membership, Workspace
 
 PASSWORD = "correct horse battery staple"
-CLOSED = {"siliconflow": "http://127.0.0.1:9/v1", "dashscope": "http://127.0.0.1:9/api/v1", "jiekou": "http://127.0.0.1:9"}
+CLOSED = {
+    "siliconflow": "http://127.0.0.1:9/v1",
+    "dashscope": "http://127.0.0.1:9/api/v1",
+    "jiekou": "http://127.0.0.1:9",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -31,7 +35,9 @@ def _test_storage(settings, tmp_path):
     # No test may reach a real vendor: cloud providers point at a closed loopback port unless a test
     # points them at an emulator, and no instance-wide keys leak in from the environment.
     settings.STUDIO_PROVIDERS = {
-        name: {**conf, "OPTIONS": {**conf["OPTIONS"], "base_url": CLOSED[name], "api_key": ""}} if name in CLOSED else conf
+        name: {**conf, "OPTIONS": {**conf["OPTIONS"], "base_url": CLOSED[name], "api_key": ""}}
+        if name in CLOSED
+        else conf
         for name, conf in settings.STUDIO_PROVIDERS.items()
     }
     settings.STORAGES = {

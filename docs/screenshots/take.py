@@ -1,6 +1,6 @@
 """Retake the README's screenshots from a running studio that has a few finished videos:
 
-    python docs/screenshots/take.py URL USER PASSWORD [WORKSPACE]
+python docs/screenshots/take.py URL USER PASSWORD [WORKSPACE]
 """
 
 import sys
@@ -13,7 +13,9 @@ HERE = Path(__file__).parent
 
 def main(base: str, username: str, password: str, workspace: str = "demo") -> None:
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
+        )
         page = browser.new_page(viewport={"width": 1200, "height": 900})
         page.goto(f"{base}/accounts/login/")
         page.get_by_label("Username").fill(username)

@@ -18,9 +18,9 @@ def set_key(*, workspace, provider: str, key: str, user) -> ProviderCredential:
         raise ValidationError("Unknown provider.")
     if len(key) < 8 or any(c.isspace() for c in key):
         raise ValidationError("That does not look like an API key (at least 8 characters, no spaces).")
-    credential = ProviderCredential.objects.filter(workspace=workspace, provider=provider).first() or ProviderCredential(
+    credential = ProviderCredential.objects.filter(
         workspace=workspace, provider=provider
-    )
+    ).first() or ProviderCredential(workspace=workspace, provider=provider)
     credential.set_key(key)
     credential.created_by = user
     credential.checked_at = None

@@ -24,14 +24,23 @@ def keys(request: AuthenticatedRequest, slug: str):
         }
         for name in services.CLOUD_PROVIDERS
     ]
-    return render(request, "providers/keys.html", {"membership": membership, "workspace": membership.workspace, "rows": rows})
+    return render(
+        request,
+        "providers/keys.html",
+        {"membership": membership, "workspace": membership.workspace, "rows": rows},
+    )
 
 
 @require_POST
 def key_set(request: AuthenticatedRequest, slug: str, provider: str):
     membership = get_membership(request, slug, owner=True)
     try:
-        services.set_key(workspace=membership.workspace, provider=provider, key=request.POST.get("key", ""), user=request.user)
+        services.set_key(
+            workspace=membership.workspace,
+            provider=provider,
+            key=request.POST.get("key", ""),
+            user=request.user,
+        )
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     else:

@@ -10,7 +10,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PROMPTS = ["a red kite over green dunes", "a lighthouse in a storm at night", "a tram crossing a rainy city"]
 
 
-def test_three_jobs_finish_live_then_filter_watch_share_and_revoke(live_server, browser: Browser, world, processes):
+def test_three_jobs_finish_live_then_filter_watch_share_and_revoke(
+    live_server, browser: Browser, world, processes
+):
     processes.worker()
     page = browser.new_page()
     log_in(page, live_server.url, world.editor.user.username)
@@ -30,7 +32,9 @@ def test_three_jobs_finish_live_then_filter_watch_share_and_revoke(live_server, 
     cards = page.locator(".gcard")
     expect(cards).to_have_count(3)
     for prompt in PROMPTS:
-        expect(page.locator(".gcard", has_text=prompt)).to_have_attribute("data-status", "succeeded", timeout=90_000)
+        expect(page.locator(".gcard", has_text=prompt)).to_have_attribute(
+            "data-status", "succeeded", timeout=90_000
+        )
     assert page.evaluate("window.__marker") == "same page"  # finished without a reload
 
     page.get_by_placeholder("Search prompts").fill("lighthouse")
@@ -41,7 +45,9 @@ def test_three_jobs_finish_live_then_filter_watch_share_and_revoke(live_server, 
     video = page.locator("video")
     page.wait_for_function("document.querySelector('video').readyState >= 1")
     page.evaluate("document.querySelector('video').currentTime = 2.0")
-    page.wait_for_function("Math.abs(document.querySelector('video').currentTime - 2.0) < 0.2 && !document.querySelector('video').seeking")
+    page.wait_for_function(
+        "Math.abs(document.querySelector('video').currentTime - 2.0) < 0.2 && !document.querySelector('video').seeking"
+    )
     expect(video).to_be_visible()
 
     page.get_by_role("button", name="Create share link").click()
