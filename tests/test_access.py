@@ -119,6 +119,41 @@ def shared_media(w):
     return {"token": link.token, "generation_id": g.public_id, "kind": "jpg"}
 
 
+def a_video(w):
+    import tempfile
+    from pathlib import Path
+
+    from studio.assets.services import create_asset
+    from tests.media import make_video
+
+    with tempfile.TemporaryDirectory() as d:
+        return create_asset(
+            workspace=w.workspace,
+            user=w.owner.user,
+            source=make_video(Path(d) / "v.mp4", 64, 48, frames=4),
+            expect="video",
+        )
+
+
+def video(w):
+    return {"slug": w.workspace.slug, "asset_id": a_video(w).public_id}
+
+
+def video_frame(w):
+    return {**video(w), "frame": 1}
+
+
+def a_mask(w):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("L", (64, 48), 255).save(buf, "PNG")
+    return {"mask": SimpleUploadedFile("mask.png", buf.getvalue(), content_type="image/png"), "frame": "1"}
+
+
 ROUTES: dict[str, Route] = {
     "home": Route("GET", lambda w: {}, "login"),
     "signup": Route("GET", lambda w: {}, "public"),
@@ -154,6 +189,9 @@ ROUTES: dict[str, Route] = {
     "generations:delete": Route("POST", finished_generation, "write"),
     "generations:rate": Route("POST", finished_generation, "read", lambda w: {"favorite": "1"}),
     "compare": Route("GET", ws, "read"),
+    "masks:mask_page": Route("GET", video, "read"),
+    "masks:mask_frame": Route("GET", video_frame, "read"),
+    "masks:mask_save": Route("POST", video, "write", a_mask),
     "workspaces:activity": Route("GET", ws, "read"),
     "gallery": Route("GET", ws, "read"),
     "share_project": Route("POST", proj, "write"),

@@ -238,3 +238,64 @@ def test_remix_opens_the_form_filled_with_the_recipe(world):
     page = world.editor.client.get(url, {"remix": g.public_id}).content.decode()
     assert "an owl at dusk</textarea>" in page and 'value="832x480"' in page and 'value="77"' in page
     assert '<option value="local:preview-t2v" selected>' in page
+
+
+def test_a_video_edit_from_the_mask_page_uses_the_painted_mask(world, tmp_path):
+    from studio.assets.services import create_asset
+    from tests.media import make_mask, make_video
+
+    video = create_asset(
+        workspace=world.workspace,
+        user=world.editor.user,
+        source=make_video(tmp_path / "v.mp4", 320, 192, frames=32),
+        expect="video",
+    )
+    mask = create_asset(
+        workspace=world.workspace,
+        user=world.editor.user,
+        source=make_mask(tmp_path / "m.png", 320, 192, (10, 10, 100, 100)),
+        expect="image",
+    )
+    response = world.editor.client.post(
+        create_url(world),
+        {
+            "model": "local:preview-vace",
+            "task": "video_edit",
+            "prompt": "the box turns gold",
+            "duration": "2",
+            "video_asset": video.public_id,
+            "mask_image_asset": mask.public_id,
+            "mask_frame_id": "10",
+            "mask_type": "fixed",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    g = Generation.objects.get()
+    assert {link.slot: link.asset_id for link in g.input_links.all()} == {
+        "video": video.pk,
+        "mask_image": mask.pk,
+    }
+    assert g.params["mask_frame_id"] == 10 and g.params["mask_type"] == "fixed"
+
+
+def test_another_workspaces_asset_cannot_be_named_as_an_input(world, tmp_path):
+    from studio.assets.services import create_asset
+    from tests.media import make_video
+
+    theirs = create_asset(
+        workspace=world.other_workspace,
+        user=world.outsider.user,
+        source=make_video(tmp_path / "v.mp4", 320, 192),
+        expect="video",
+    )
+    response = world.editor.client.post(
+        create_url(world),
+        {
+            "model": "local:preview-vace",
+            "task": "video_outpainting",
+            "prompt": "wider",
+            "video_asset": theirs.public_id,
+        },
+    )
+    assert response.status_code == 200 and "no longer in this workspace" in response.content.decode()
+    assert not Generation.objects.exists()

@@ -82,6 +82,20 @@ class GenerationForm(forms.Form):
     mask_image = forms.FileField(required=False, label="Mask image")
     ref_images = MultipleFileField(required=False, label="Reference images")
     audio = forms.FileField(required=False, label="Audio")
+    # Inputs already in the workspace (a painted mask, a video picked on the mask page), by public id.
+    video_asset = forms.CharField(required=False, widget=forms.HiddenInput)
+    mask_image_asset = forms.CharField(required=False, widget=forms.HiddenInput)
+    mask_frame_id = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    mask_type = forms.CharField(required=False, widget=forms.HiddenInput)
+    expand_ratio = forms.FloatField(required=False, widget=forms.HiddenInput)
+    expand_mode = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    MASK_PARAMS = ("mask_frame_id", "mask_type", "expand_ratio", "expand_mode")
+
+    def mask_params(self) -> dict:
+        return {
+            k: self.cleaned_data[k] for k in self.MASK_PARAMS if self.cleaned_data.get(k) not in (None, "")
+        }
 
     def clean_params(self):
         raw = self.cleaned_data["params"].strip()

@@ -96,6 +96,7 @@ def generation_create(request: AuthenticatedRequest, slug: str, project_id: str)
                     ]
                     for slot, files in form.files_by_slot().items()
                 }
+                inputs.update(_existing_inputs(form, membership))
                 parts = {"camera": form.cleaned_data["camera"]} if form.cleaned_data["camera"] else {}
                 generation = services.create_generation(
                     workspace=membership.workspace,
@@ -111,7 +112,7 @@ def generation_create(request: AuthenticatedRequest, slug: str, project_id: str)
                     resolution=form.cleaned_data["resolution"] or None,
                     duration=form.cleaned_data["duration"],
                     seed=form.cleaned_data["seed"],
-                    params=form.cleaned_data["params"],
+                    params={**form.cleaned_data["params"], **form.mask_params()},
                     inputs=inputs,
                 )
         except ValidationError as exc:
@@ -186,6 +187,26 @@ def _remix_initial(request, membership) -> dict:
         "seed": recipe["seed"],
         "params": json.dumps(recipe["params"]) if recipe["params"] else "",
     }
+
+
+def _existing_inputs(form, membership) -> dict:
+    """Inputs named by public id (the mask page's video and painted mask), looked up in this workspace."""
+    from studio.assets.models import Asset
+
+    found = {}
+    for field, slot, kind in (("video_asset", "video", "video"), ("mask_image_asset", "mask_image", "image")):
+        public_id = form.cleaned_data.get(field)
+        if not public_id:
+            continue
+        asset = Asset.objects.filter(
+            workspace_id=membership.workspace_id, public_id=public_id, kind=kind
+        ).first()
+        if asset is None:
+            raise ValidationError(
+                {"__all__": [f"The {slot.replace('_', ' ')} is no longer in this workspace."]}
+            )
+        found[slot] = [asset]
+    return found
 
 
 def render_project(request, membership, project, *, form=None, status=200):
