@@ -14,7 +14,6 @@ from studio.assets.models import Asset
 from studio.assets.services import create_asset
 from tests.media import make_image, make_video
 
-
 W, H, FRAMES = 320, 192, 32
 
 
