@@ -154,6 +154,13 @@ def a_mask(w):
     return {"mask": SimpleUploadedFile("mask.png", buf.getvalue(), content_type="image/png"), "frame": "1"}
 
 
+def prompt_template(w):
+    from studio.prompts.models import PromptTemplate
+
+    t = PromptTemplate.objects.create(workspace=w.workspace, name="Mine", parts={"action": "a kite flies"})
+    return {"slug": w.workspace.slug, "template_id": t.pk}
+
+
 ROUTES: dict[str, Route] = {
     "home": Route("GET", lambda w: {}, "login"),
     "signup": Route("GET", lambda w: {}, "public"),
@@ -189,6 +196,13 @@ ROUTES: dict[str, Route] = {
     "generations:delete": Route("POST", finished_generation, "write"),
     "generations:rate": Route("POST", finished_generation, "read", lambda w: {"favorite": "1"}),
     "compare": Route("GET", ws, "read"),
+    "prompts:builder": Route("GET", ws, "read"),
+    "prompts:templates": Route("GET", ws, "read"),
+    "prompts:template_save": Route(
+        "POST", ws, "write", lambda w: {"template_name": "New", "parts_json": '{"action": "a kite flies"}'}
+    ),
+    "prompts:template_parts": Route("GET", prompt_template, "read"),
+    "prompts:template_delete": Route("POST", prompt_template, "write"),
     "masks:mask_page": Route("GET", video, "read"),
     "masks:mask_frame": Route("GET", video_frame, "read"),
     "masks:mask_save": Route("POST", video, "write", a_mask),

@@ -24,7 +24,7 @@ def test_a_valid_job_is_queued_and_nudged_after_commit(world, django_capture_on_
                 "prompt": "a kite over dunes",
                 "size": "832x480",
                 "duration": "2",
-                "camera": "pan left",
+                "parts_json": '{"camera": "pan left"}',
             },
         )
     assert response.status_code == 302
@@ -299,3 +299,40 @@ def test_another_workspaces_asset_cannot_be_named_as_an_input(world, tmp_path):
     )
     assert response.status_code == 200 and "no longer in this workspace" in response.content.decode()
     assert not Generation.objects.exists()
+
+
+def test_a_refused_job_keeps_the_uploaded_image_for_the_next_try(world, tmp_path):
+    image = make_image(tmp_path / "first.png", 640, 360)
+    with open(image, "rb") as fh:
+        refused = world.editor.client.post(
+            create_url(world),
+            {"model": "local:preview-i2v", "prompt": "waves", "duration": "99", "image": fh},
+        )
+    page = refused.content.decode()
+    assert refused.status_code == 200 and "Your files are kept" in page and "first.png" in page
+    kept_id = page.split('name="image_asset" value="', 1)[1].split('"', 1)[0]
+    assert kept_id
+    again = world.editor.client.post(
+        create_url(world),
+        {"model": "local:preview-i2v", "prompt": "waves", "duration": "2", "image_asset": kept_id},
+    )
+    assert again.status_code == 302
+    assert Generation.objects.get().input_links.get().asset.public_id == kept_id
+
+
+def test_builder_parts_are_saved_with_the_prompt(world):
+    import json
+
+    parts = {"action": "a heron lifts off", "camera": "low angle, slow tilt up", "bogus": "ignored"}
+    world.editor.client.post(
+        create_url(world),
+        {
+            "model": "local:preview-t2v",
+            "prompt": "a heron lifts off. low angle.",
+            "size": "832x480",
+            "duration": "1",
+            "parts_json": json.dumps(parts),
+        },
+    )
+    g = Generation.objects.get()
+    assert g.prompt.parts == {"action": "a heron lifts off", "camera": "low angle, slow tilt up"}

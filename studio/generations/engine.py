@@ -79,11 +79,11 @@ def build_spec(generation: Generation) -> JobSpec:
         .select_related("asset")
         .order_by("slot", "position")
     )
-    needs_urls = bool(links) and _needs_public_urls(generation)
+    public_slots = _public_url_slots(generation) if links else set()
     for link in links:
         asset = link.asset
         url = ""
-        if needs_urls:
+        if link.slot in public_slots:
             from studio.assets.signing import public_url
 
             url = public_url(asset)
@@ -116,10 +116,12 @@ def build_spec(generation: Generation) -> JobSpec:
     )
 
 
-def _needs_public_urls(generation: Generation) -> bool:
+def _public_url_slots(generation: Generation) -> set[str]:
+    """The input slots this vendor fetches by URL (every slot of a needs_public_urls model, or marked ones)."""
     from studio.providers.catalog import get_model
 
-    return get_model(generation.provider, generation.model).needs_public_urls
+    model = get_model(generation.provider, generation.model)
+    return {slot.name for slot in model.media if model.needs_public_urls or slot.needs_public_url}
 
 
 def _local_path(field_file) -> str:

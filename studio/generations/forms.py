@@ -56,12 +56,12 @@ class GenerationForm(forms.Form):
         required=False,
     )
     prompt = forms.CharField(
+        required=False,  # without JavaScript the builder's parts are composed on the server
         widget=forms.Textarea(
             attrs={"rows": 4, "placeholder": "What happens, who, where, how the camera moves, the light…"}
         ),
         max_length=5000,
     )
-    camera = forms.CharField(required=False, max_length=200, help_text="e.g. push in, pan left, static")
     negative = forms.CharField(
         required=False, label="Negative prompt", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
     )
@@ -82,15 +82,43 @@ class GenerationForm(forms.Form):
     mask_image = forms.FileField(required=False, label="Mask image")
     ref_images = MultipleFileField(required=False, label="Reference images")
     audio = forms.FileField(required=False, label="Audio")
-    # Inputs already in the workspace (a painted mask, a video picked on the mask page), by public id.
+    # Inputs already in the workspace, by public id: uploads kept from a refused try, a video picked and
+    # a mask painted on the mask page, an image cropped by the crop helper. One field per slot.
+    image_asset = forms.CharField(required=False, widget=forms.HiddenInput)
+    last_image_asset = forms.CharField(required=False, widget=forms.HiddenInput)
     video_asset = forms.CharField(required=False, widget=forms.HiddenInput)
     mask_image_asset = forms.CharField(required=False, widget=forms.HiddenInput)
+    ref_images_asset = forms.CharField(required=False, widget=forms.HiddenInput)
+    audio_asset = forms.CharField(required=False, widget=forms.HiddenInput)
     mask_frame_id = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
     mask_type = forms.CharField(required=False, widget=forms.HiddenInput)
     expand_ratio = forms.FloatField(required=False, widget=forms.HiddenInput)
     expand_mode = forms.CharField(required=False, widget=forms.HiddenInput)
 
     MASK_PARAMS = ("mask_frame_id", "mask_type", "expand_ratio", "expand_mode")
+
+    UPLOAD_SLOTS = ("image", "last_image", "video", "mask_image", "ref_images", "audio")
+
+    @staticmethod
+    def asset_field(slot: str) -> str:
+        return f"{slot}_asset"
+
+    def kept_assets(self) -> dict[str, list[str]]:
+        """Slot -> public ids named in the hidden fields (a new upload to the same slot replaces them)."""
+        found = {}
+        for slot in self.UPLOAD_SLOTS:
+            if self.cleaned_data.get(slot):
+                continue
+            ids = [i for i in (self.cleaned_data.get(self.asset_field(slot)) or "").split(",") if i.strip()]
+            if ids:
+                found[slot] = ids[:3]
+        return found
+
+    def parts(self) -> dict[str, str]:
+        """The prompt builder's structured parts (its JSON, or its textareas without JavaScript)."""
+        from studio.prompts.builder import parts_from_post
+
+        return parts_from_post(self.data)
 
     def mask_params(self) -> dict:
         return {

@@ -61,10 +61,15 @@ def validate_job(
         clean = catalog.validate(request)
     except catalog.CatalogError as exc:
         raise ValidationError({k if k != "__all__" else "__all__": v for k, v in exc.errors.items()}) from exc
-    if clean.spec.needs_public_urls and not settings.STUDIO_PUBLIC_BASE_URL:
+    by_url = [
+        s.name
+        for s in clean.spec.media
+        if (clean.spec.needs_public_urls or s.needs_public_url) and media.get(s.name)
+    ]
+    if by_url and not settings.STUDIO_PUBLIC_BASE_URL:
         raise ValidationError(
-            f"{clean.model} fetches its inputs by URL, so this studio needs a public address: "
-            "ask the admin to set STUDIO_PUBLIC_BASE_URL."
+            f"{clean.model} fetches its {', '.join(sorted(set(by_url))).replace('_', ' ')} by URL, so this studio "
+            "needs a public address: ask the admin to set STUDIO_PUBLIC_BASE_URL."
         )
     return clean
 

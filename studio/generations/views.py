@@ -3,7 +3,6 @@ import re
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -78,50 +77,88 @@ def _add_errors(form, exc: ValidationError) -> None:
 
 @require_POST
 def generation_create(request: AuthenticatedRequest, slug: str, project_id: str):
+    """Make a job from the form. Uploads are kept as assets first, so a refusal never loses them: the form
+    comes back holding their ids and the person fixes only what was wrong."""
     membership, project = get_project_for_user(request, slug, project_id, write=True)
     form = GenerationForm(request.POST, request.FILES)
-    if form.is_valid():
+    valid = form.is_valid()
+    uploads, upload_errors = _keep_uploads(form, membership, request.user)
+    try:
+        if not valid or upload_errors:
+            raise ValidationError(upload_errors or {})
+        inputs = {**_existing_inputs(form, membership), **uploads}
         provider, model = form.provider_model()
-        try:
-            with transaction.atomic():
-                inputs = {
-                    slot: [
-                        create_asset(
-                            workspace=membership.workspace,
-                            user=request.user,
-                            source=f,
-                            expect=SLOT_KINDS[slot],
-                        )
-                        for f in files
-                    ]
-                    for slot, files in form.files_by_slot().items()
-                }
-                inputs.update(_existing_inputs(form, membership))
-                parts = {"camera": form.cleaned_data["camera"]} if form.cleaned_data["camera"] else {}
-                generation = services.create_generation(
-                    workspace=membership.workspace,
-                    project=project,
-                    user=request.user,
-                    provider=provider,
-                    model=model,
-                    task=form.cleaned_data["task"] or None,
-                    prompt=form.cleaned_data["prompt"],
-                    parts=parts,
-                    negative=form.cleaned_data["negative"],
-                    size=form.cleaned_data["size"] or None,
-                    resolution=form.cleaned_data["resolution"] or None,
-                    duration=form.cleaned_data["duration"],
-                    seed=form.cleaned_data["seed"],
-                    params={**form.cleaned_data["params"], **form.mask_params()},
-                    inputs=inputs,
+        generation = services.create_generation(
+            workspace=membership.workspace,
+            project=project,
+            user=request.user,
+            provider=provider,
+            model=model,
+            task=form.cleaned_data["task"] or None,
+            prompt=form.cleaned_data["prompt"],
+            parts=form.parts(),
+            negative=form.cleaned_data["negative"],
+            size=form.cleaned_data["size"] or None,
+            resolution=form.cleaned_data["resolution"] or None,
+            duration=form.cleaned_data["duration"],
+            seed=form.cleaned_data["seed"],
+            params={**form.cleaned_data["params"], **form.mask_params()},
+            inputs=inputs,
+        )
+    except ValidationError as exc:
+        data = request.POST.copy()
+        for slot, assets in uploads.items():
+            data[GenerationForm.asset_field(slot)] = ",".join(a.public_id for a in assets)
+        refused = GenerationForm(data)
+        refused.is_valid()
+        _add_errors(refused, exc)
+        return render_project(request, membership, project, form=refused)
+    for warning in generation.warnings:
+        messages.warning(request, warning)
+    return redirect("projects:detail", slug=slug, project_id=project_id)
+
+
+def _keep_uploads(form, membership, user) -> tuple[dict, dict]:
+    """Store every acceptable uploaded file as an asset at once; return (slot -> assets, slot -> errors)."""
+    uploads: dict[str, list] = {}
+    errors: dict[str, list[str]] = {}
+    for slot in GenerationForm.UPLOAD_SLOTS:
+        files = request_files(form, slot)
+        kept = []
+        for f in files:
+            try:
+                kept.append(
+                    create_asset(workspace=membership.workspace, user=user, source=f, expect=SLOT_KINDS[slot])
                 )
-        except ValidationError as exc:
-            _add_errors(form, exc)
-        else:
-            for warning in generation.warnings:
-                messages.warning(request, warning)
-            return redirect("projects:detail", slug=slug, project_id=project_id)
-    return render_project(request, membership, project, form=form, status=200)
+            except ValidationError as exc:
+                errors.setdefault(slot, []).extend(exc.messages)
+        if kept:
+            uploads[slot] = kept
+    return uploads, errors
+
+
+def request_files(form, slot: str) -> list:
+    return [f for f in form.files.getlist(slot) if f] if form.files else []
+
+
+def _existing_inputs(form, membership) -> dict:
+    """Inputs named by public id (kept uploads, the mask page's video and mask), looked up in this workspace."""
+    from studio.assets.models import Asset
+
+    found = {}
+    for slot, public_ids in form.kept_assets().items():
+        assets = {
+            a.public_id: a
+            for a in Asset.objects.filter(
+                workspace_id=membership.workspace_id, public_id__in=public_ids, kind=SLOT_KINDS[slot]
+            )
+        }
+        if len(assets) != len(set(public_ids)):
+            raise ValidationError(
+                {"__all__": [f"A {slot.replace('_', ' ')} you chose is no longer in this workspace."]}
+            )
+        found[slot] = [assets[i] for i in public_ids]
+    return found
 
 
 def _gallery_context(request, membership, project=None) -> dict:
@@ -162,16 +199,20 @@ def _gallery_response(request, template: str, context: dict, status: int = 200):
     return response
 
 
-def _remix_initial(request, membership) -> dict:
-    """The form's starting values when remixing: the whole recipe of a generation of this workspace."""
+def _remix_source(request, membership) -> Generation | None:
     public_id = request.GET.get("remix")
-    source = (
+    if not public_id:
+        return None
+    return (
         Generation.objects.select_related("prompt")
         .filter(workspace_id=membership.workspace_id, public_id=public_id)
         .first()
-        if public_id
-        else None
     )
+
+
+def _remix_initial(request, membership) -> dict:
+    """The form's starting values when remixing: the whole recipe of a generation of this workspace."""
+    source = _remix_source(request, membership)
     if source is None:
         return {}
     recipe = services.remix_initial(source)
@@ -179,7 +220,6 @@ def _remix_initial(request, membership) -> dict:
         "model": f"{recipe['provider']}:{recipe['model']}",
         "task": recipe["task"],
         "prompt": recipe["prompt"],
-        "camera": recipe["parts"].get("camera", ""),
         "negative": recipe["negative"],
         "size": recipe["size"],
         "resolution": recipe["resolution"],
@@ -189,28 +229,45 @@ def _remix_initial(request, membership) -> dict:
     }
 
 
-def _existing_inputs(form, membership) -> dict:
-    """Inputs named by public id (the mask page's video and painted mask), looked up in this workspace."""
+def _kept_inputs(form, membership) -> list:
+    """The assets a refused form still holds, to show the person their files were not lost."""
     from studio.assets.models import Asset
 
-    found = {}
-    for field, slot, kind in (("video_asset", "video", "video"), ("mask_image_asset", "mask_image", "image")):
-        public_id = form.cleaned_data.get(field)
-        if not public_id:
-            continue
-        asset = Asset.objects.filter(
-            workspace_id=membership.workspace_id, public_id=public_id, kind=kind
-        ).first()
-        if asset is None:
-            raise ValidationError(
-                {"__all__": [f"The {slot.replace('_', ' ')} is no longer in this workspace."]}
-            )
-        found[slot] = [asset]
-    return found
+    if form is None or not form.is_bound:
+        return []
+    ids = [
+        i
+        for slot in GenerationForm.UPLOAD_SLOTS
+        for i in form.data.get(GenerationForm.asset_field(slot), "").split(",")
+        if i
+    ]
+    return list(Asset.objects.filter(workspace_id=membership.workspace_id, public_id__in=ids)) if ids else []
+
+
+def _builder(request, membership, form):
+    """The prompt builder's state: what was last submitted, or a remix's recipe, or empty."""
+    from studio.prompts.builder import builder_context, parts_from_post
+
+    if form is not None and form.is_bound:
+        return builder_context(
+            membership,
+            parts=parts_from_post(form.data),
+            prompt=form.data.get("prompt", ""),
+            negative=form.data.get("negative", ""),
+            errors=form.errors,
+        )
+    remix = _remix_source(request, membership)
+    if remix is not None:
+        return builder_context(
+            membership, parts=remix.prompt.parts, prompt=remix.prompt.text, negative=remix.prompt.negative
+        )
+    return builder_context(membership)
 
 
 def render_project(request, membership, project, *, form=None, status=200):
     context = _gallery_context(request, membership, project)
+    context["kept_inputs"] = _kept_inputs(form, membership)
+    context["builder"] = _builder(request, membership, form)
     context.update(
         {
             "form": ProjectForm(initial={"name": project.name}),

@@ -21,9 +21,9 @@ def test_three_jobs_finish_live_then_filter_watch_share_and_revoke(
     for prompt in PROMPTS:
         new_video = page.locator("details.new-generation")
         if new_video.get_attribute("open") is None:
-            new_video.locator("summary").click()
+            new_video.locator("> summary").click()
         page.get_by_label("Model").select_option("local:preview-t2v")
-        page.get_by_label("Prompt", exact=True).fill(prompt)
+        page.locator("#pb-part-action").fill(prompt)  # the builder composes the final prompt from its parts
         page.get_by_label("Size").fill("832x480")
         page.get_by_label("Duration").fill("3")
         page.get_by_role("button", name="Generate").click()

@@ -438,7 +438,14 @@ def _fetch_client() -> httpx.Client:
     global _client
     with _client_lock:
         if _client is None:
-            _client = httpx.Client(follow_redirects=True, max_redirects=5)
+            # No keep-alive: a pooled connection would hold a test server's thread (and its database
+            # session) open after the test, and PostgreSQL could not drop the test database.
+            _client = httpx.Client(
+                follow_redirects=True,
+                max_redirects=5,
+                headers={"Connection": "close"},
+                limits=httpx.Limits(max_keepalive_connections=0),
+            )
         return _client
 
 

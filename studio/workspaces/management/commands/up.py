@@ -3,6 +3,7 @@
 Ctrl-C stops all of them. Beyond one machine use the Procfile (gunicorn, celery worker, celery beat).
 """
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -14,6 +15,10 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from studio.workspaces.management.commands.demo import demo_login
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 class Command(BaseCommand):
@@ -62,6 +67,8 @@ class Command(BaseCommand):
                 settings.CELERY_BEAT_SCHEDULE_FILENAME,
             ],
         }
+        # SIGTERM (a service manager, `timeout`) stops everything the same way as Ctrl-C does.
+        signal.signal(signal.SIGTERM, _interrupt)
         running = {name: subprocess.Popen(cmd, start_new_session=True) for name, cmd in procs.items()}
         url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}/"  # noqa: S104
         self.stdout.write(self.style.SUCCESS(f"\nStudio is running at {url}"))
@@ -76,10 +83,13 @@ class Command(BaseCommand):
         finally:
             for p in running.values():
                 if p.poll() is None:
-                    os.killpg(p.pid, signal.SIGTERM)
+                    p.terminate()  # the main process stops its own children (warm shutdown)
             deadline = time.monotonic() + 15
             for p in running.values():
                 try:
                     p.wait(max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
+                    os.killpg(p.pid, signal.SIGKILL)
+            for p in running.values():  # nothing may outlive `up`, not even an orphaned pool process
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(p.pid, signal.SIGKILL)
