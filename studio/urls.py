@@ -81,6 +81,7 @@ urlpatterns = [
     path("w/<slug:slug>/compare/", generation_views.compare, name="compare"),
     path("w/<slug:slug>/masks/", include("studio.assets.mask_urls")),
     path("w/<slug:slug>/prompts/", include("studio.prompts.urls")),
+    path("w/<slug:slug>/images/", include("studio.assets.image_urls")),
     path("w/<slug:slug>/p/<str:project_id>/share/", sharing_views.share_project, name="share_project"),
     path("w/<slug:slug>/shares/<int:link_id>/revoke/", sharing_views.share_revoke, name="share_revoke"),
     path("s/<str:token>/", sharing_views.shared_page, name="shared"),

@@ -18,6 +18,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.conftest import World
+from tests.test_images import image_crop_data, image_upload_data
 
 
 @dataclass(frozen=True)
@@ -196,6 +197,9 @@ ROUTES: dict[str, Route] = {
     "generations:delete": Route("POST", finished_generation, "write"),
     "generations:rate": Route("POST", finished_generation, "read", lambda w: {"favorite": "1"}),
     "compare": Route("GET", ws, "read"),
+    "images:image_page": Route("GET", ws, "read"),
+    "images:upload": Route("POST", ws, "write", image_upload_data),
+    "images:crop": Route("POST", ws, "write", image_crop_data),
     "prompts:builder": Route("GET", ws, "read"),
     "prompts:templates": Route("GET", ws, "read"),
     "prompts:template_save": Route(

@@ -35,7 +35,8 @@ def _upright(path: Path, probe: Probe) -> None:
             return
         fmt = im.format
         upright = ImageOps.exif_transpose(im)
-        upright.save(path, fmt)
+        # Re-encoding a phone photo at Pillow's default JPEG quality (75) would visibly soften it.
+        upright.save(path, fmt, **({"quality": 95} if fmt == "JPEG" else {}))
 
 
 SLOT_KINDS = {

@@ -69,7 +69,7 @@ class GenerationForm(forms.Form):
         required=False, max_length=16, help_text="WxH, e.g. 1280x720 (leave empty for the model's default)"
     )
     resolution = forms.CharField(required=False, max_length=8, help_text="e.g. 720P (DashScope)")
-    duration = forms.IntegerField(required=False, min_value=1, max_value=60, help_text="seconds")
+    duration = forms.IntegerField(required=False, min_value=1, max_value=60, label="Duration (seconds)")
     seed = forms.IntegerField(required=False)
     params = forms.CharField(
         required=False,
@@ -82,6 +82,9 @@ class GenerationForm(forms.Form):
     mask_image = forms.FileField(required=False, label="Mask image")
     ref_images = MultipleFileField(required=False, label="Reference images")
     audio = forms.FileField(required=False, label="Audio")
+    mask_video = forms.FileField(required=False, label="Mask video")
+    first_clip = forms.FileField(required=False, label="First clip")
+    last_clip = forms.FileField(required=False, label="Last clip")
     # Inputs already in the workspace, by public id: uploads kept from a refused try, a video picked and
     # a mask painted on the mask page, an image cropped by the crop helper. One field per slot.
     image_asset = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -90,6 +93,9 @@ class GenerationForm(forms.Form):
     mask_image_asset = forms.CharField(required=False, widget=forms.HiddenInput)
     ref_images_asset = forms.CharField(required=False, widget=forms.HiddenInput)
     audio_asset = forms.CharField(required=False, widget=forms.HiddenInput)
+    mask_video_asset = forms.CharField(required=False, widget=forms.HiddenInput)
+    first_clip_asset = forms.CharField(required=False, widget=forms.HiddenInput)
+    last_clip_asset = forms.CharField(required=False, widget=forms.HiddenInput)
     mask_frame_id = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
     mask_type = forms.CharField(required=False, widget=forms.HiddenInput)
     expand_ratio = forms.FloatField(required=False, widget=forms.HiddenInput)
@@ -97,7 +103,17 @@ class GenerationForm(forms.Form):
 
     MASK_PARAMS = ("mask_frame_id", "mask_type", "expand_ratio", "expand_mode")
 
-    UPLOAD_SLOTS = ("image", "last_image", "video", "mask_image", "ref_images", "audio")
+    UPLOAD_SLOTS = (
+        "image",
+        "last_image",
+        "video",
+        "mask_image",
+        "mask_video",
+        "ref_images",
+        "first_clip",
+        "last_clip",
+        "audio",
+    )
 
     @staticmethod
     def asset_field(slot: str) -> str:
@@ -152,3 +168,71 @@ class GenerationForm(forms.Form):
         if self.cleaned_data.get("ref_images"):
             found["ref_images"] = list(self.cleaned_data["ref_images"])
         return found
+
+
+# Form field -> catalog slot, by task: the extension's frames arrive in the first/last frame fields.
+FIELD_SLOT = {"video_extension": {"image": "first_frame", "last_image": "last_frame"}}
+
+
+def slot_for(task: str | None, field: str) -> str:
+    return FIELD_SLOT.get(task or "", {}).get(field, field)
+
+
+def job_catalog() -> dict:
+    """What the job form's script needs to offer only what each model can do (keyed like the model field)."""
+    from django.conf import settings
+
+    data = {}
+    inverse = {t: {v: k for k, v in m.items()} for t, m in FIELD_SLOT.items()}
+    for model in catalog.iter_models():
+        tasks = {}
+        for task in model.tasks:
+            slots = []
+            for slot in model.media_for(task).values():
+                field = inverse.get(task, {}).get(slot.name, slot.name)
+                slots.append(
+                    {
+                        "field": field,
+                        "kind": slot.kind,
+                        "required": slot.required,
+                        "many": slot.many,
+                        "label": slot.title,
+                    }
+                )
+            params = [
+                {
+                    "name": p.name,
+                    "type": p.type,
+                    "choices": list(p.choices or []),
+                    "min": p.min,
+                    "max": p.max,
+                    "default": p.default,
+                    "help": p.help,
+                    "requires": p.requires,
+                }
+                for p in model.params_for(task).values()
+                if p.type != "list" or p.choices
+            ]
+            tasks[task] = {
+                "label": catalog.TASK_LABELS.get(task, task),
+                "sizes": list(model.sizes_for(task)),
+                "slots": slots,
+                "params": params,
+            }
+        public = model.needs_public_urls
+        data[f"{model.provider}:{model.id}"] = {
+            "tasks": tasks,
+            "resolutions": list(model.resolutions),
+            "durations": list(model.durations),
+            "default_size": model.default_size or "",
+            "default_resolution": model.default_resolution or "",
+            "default_duration": model.default_duration,
+            "size_from_image": bool(model.size_from_image),
+            "paid": model.paid,
+            "unavailable": (
+                "This model fetches its inputs by URL, so the studio needs a public address (STUDIO_PUBLIC_BASE_URL); ask the admin."
+                if public and not settings.STUDIO_PUBLIC_BASE_URL
+                else ""
+            ),
+        }
+    return data

@@ -14,7 +14,7 @@ from studio.assets.services import SLOT_KINDS, create_asset
 from studio.assets.serving import serve_file
 from studio.generations import selectors, services
 from studio.generations.filters import GalleryFilterForm
-from studio.generations.forms import GenerationForm
+from studio.generations.forms import GenerationForm, job_catalog, slot_for
 from studio.generations.models import Generation
 from studio.http import AuthenticatedRequest
 from studio.projects.forms import ProjectForm
@@ -86,7 +86,11 @@ def generation_create(request: AuthenticatedRequest, slug: str, project_id: str)
     try:
         if not valid or upload_errors:
             raise ValidationError(upload_errors or {})
-        inputs = {**_existing_inputs(form, membership), **uploads}
+        task = form.cleaned_data["task"] or None
+        inputs = {
+            slot_for(task, field): assets
+            for field, assets in {**_existing_inputs(form, membership), **uploads}.items()
+        }
         provider, model = form.provider_model()
         generation = services.create_generation(
             workspace=membership.workspace,
@@ -94,7 +98,7 @@ def generation_create(request: AuthenticatedRequest, slug: str, project_id: str)
             user=request.user,
             provider=provider,
             model=model,
-            task=form.cleaned_data["task"] or None,
+            task=task,
             prompt=form.cleaned_data["prompt"],
             parts=form.parts(),
             negative=form.cleaned_data["negative"],
@@ -267,7 +271,10 @@ def _builder(request, membership, form):
 def render_project(request, membership, project, *, form=None, status=200):
     context = _gallery_context(request, membership, project)
     context["kept_inputs"] = _kept_inputs(form, membership)
+    image_id = form.data.get("image_asset", "").split(",")[0] if form is not None and form.is_bound else ""
+    context["kept_image"] = next((a for a in context["kept_inputs"] if a.public_id == image_id), None)
     context["builder"] = _builder(request, membership, form)
+    context["job_catalog"] = job_catalog()
     context.update(
         {
             "form": ProjectForm(initial={"name": project.name}),

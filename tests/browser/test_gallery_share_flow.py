@@ -24,8 +24,8 @@ def test_three_jobs_finish_live_then_filter_watch_share_and_revoke(
             new_video.locator("> summary").click()
         page.get_by_label("Model").select_option("local:preview-t2v")
         page.locator("#pb-part-action").fill(prompt)  # the builder composes the final prompt from its parts
-        page.get_by_label("Size").fill("832x480")
-        page.get_by_label("Duration").fill("3")
+        page.locator("select[name=size]").select_option("832x480")  # the model's sizes, offered as a list
+        page.locator("select[name=duration]").select_option("3")
         page.get_by_role("button", name="Generate").click()
         expect(page.locator(".gcard", has_text=prompt)).to_be_visible()
     page.evaluate("window.__marker = 'same page'")

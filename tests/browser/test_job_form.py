@@ -1,0 +1,56 @@
+import pytest
+from playwright.sync_api import Browser, expect
+
+from studio.generations.models import Generation
+from tests.browser.test_team_flow import log_in
+from tests.media import make_image
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def open_form(browser, live_server, world):
+    page = browser.new_page()
+    log_in(page, live_server.url, world.editor.user.username)
+    page.goto(f"{live_server.url}/w/{world.workspace.slug}/p/{world.project.public_id}/")
+    details = page.locator("details.new-generation")
+    if details.get_attribute("open") is None:
+        details.locator("> summary").click()
+    return page
+
+
+def test_the_form_offers_only_what_each_model_takes(live_server, browser: Browser, world, settings):
+    settings.STUDIO_PUBLIC_BASE_URL = ""
+    page = open_form(browser, live_server, world)
+    image_field = page.locator('[data-field="image"]')
+
+    page.get_by_label("Model").select_option("jiekou:wan2.1-t2v")
+    expect(image_field).to_be_hidden()
+    expect(page.locator('[data-param="steps"] input')).to_have_value("30")
+    expect(page.locator("select[name=size] option")).to_have_count(4)
+
+    page.get_by_label("Model").select_option("siliconflow:Wan-AI/Wan2.2-I2V-A14B")
+    expect(image_field).to_be_visible()
+    expect(page.locator('[data-param="steps"]')).to_have_count(0)
+
+    page.get_by_label("Model").select_option("dashscope:wan2.1-vace-plus")
+    expect(page.locator(".job-note")).to_contain_text("STUDIO_PUBLIC_BASE_URL")
+    expect(page.locator("#job-submit")).to_be_disabled()
+    page.get_by_label("Task").select_option("video_outpainting")
+    expect(page.locator('[data-param="left_scale"] input')).to_be_visible()
+    expect(page.locator('[data-field="video"]')).to_be_visible()
+
+
+def test_an_i2v_job_on_the_local_provider(live_server, browser: Browser, world, tmp_path):
+    image = make_image(tmp_path / "harbour.png", 1280, 720)
+    page = open_form(browser, live_server, world)
+    page.get_by_label("Model").select_option("local:preview-i2v")
+    page.locator('[data-field="image"] input[type=file]').set_input_files(str(image))
+    expect(page.locator("input[name=image_asset]")).not_to_have_value("")  # checked and uploaded on pick
+    page.locator("#pb-part-action").fill("boats rock gently in the harbour")
+    page.locator("#pb-part-camera").fill("slow push in")
+    page.locator("select[name=duration]").select_option("2")
+    page.get_by_role("button", name="Generate").click()
+    expect(page.locator(".gcard", has_text="boats rock gently")).to_be_visible()
+    g = Generation.objects.get()
+    assert (g.provider, g.model, g.task, g.duration) == ("local", "preview-i2v", "i2v", 2)
+    assert g.prompt.parts["camera"] == "slow push in" and g.input_links.get().asset.width == 1280
