@@ -144,9 +144,47 @@
 
     note.textContent = model.unavailable || (model.paid ? "" : "Free: rendered on this machine as an offline preview, no AI.");
     note.classList.toggle("job-note--warn", Boolean(model.unavailable));
+    drawOutpaint();
     const submit = document.getElementById("job-submit");
     if (submit) submit.disabled = Boolean(model.unavailable);
   }
+
+  // Outpainting: a live preview of the padded frame, from the picked video's first frame and the scales.
+  const preview = document.createElement("canvas");
+  preview.className = "outpaint-preview";
+  preview.setAttribute("aria-label", "Preview of the padded frame");
+  paramsBox.after(preview);
+  const still = document.createElement("video");
+  still.muted = true;
+  still.preload = "auto";
+  function drawOutpaint() {
+    const model = catalog[$("model").value];
+    const active = model && $("task").value === "video_outpainting" && still.videoWidth;
+    preview.hidden = !active;
+    if (!active) return;
+    const scale = (name) => Number(paramsBox.querySelector(`[data-param="${name}"] input`)?.value || 1);
+    const [w, h] = [still.videoWidth, still.videoHeight];
+    const [l, r, t, b] = ["left_scale", "right_scale", "top_scale", "bottom_scale"].map(scale);
+    const cw = w * (1 + (l - 1) / 2 + (r - 1) / 2);
+    const ch = h * (1 + (t - 1) / 2 + (b - 1) / 2);
+    const k = Math.min(480 / cw, 270 / ch);
+    preview.width = Math.round(cw * k);
+    preview.height = Math.round(ch * k);
+    const ctx = preview.getContext("2d");
+    ctx.fillStyle = "#2a2a38";
+    ctx.fillRect(0, 0, preview.width, preview.height);
+    ctx.drawImage(still, ((l - 1) / 2) * w * k, ((t - 1) / 2) * h * k, w * k, h * k);
+    ctx.strokeStyle = "#8f84ff";
+    ctx.setLineDash([6, 4]);
+    ctx.strokeRect(((l - 1) / 2) * w * k + 0.5, ((t - 1) / 2) * h * k + 0.5, w * k - 1, h * k - 1);
+  }
+  still.addEventListener("loadeddata", drawOutpaint);
+  form.addEventListener("change", (event) => {
+    if (event.target.name === "video" && event.target.files?.[0]) {
+      still.src = URL.createObjectURL(event.target.files[0]);
+    }
+  });
+  paramsBox.addEventListener("input", drawOutpaint);
 
   form.addEventListener("change", (event) => {
     if (event.target.name === "model" || event.target.name === "task") render();

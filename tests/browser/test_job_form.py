@@ -54,3 +54,43 @@ def test_an_i2v_job_on_the_local_provider(live_server, browser: Browser, world, 
     g = Generation.objects.get()
     assert (g.provider, g.model, g.task, g.duration) == ("local", "preview-i2v", "i2v", 2)
     assert g.prompt.parts["camera"] == "slow push in" and g.input_links.get().asset.width == 1280
+
+
+def test_a_draft_survives_a_reload_and_is_cleared_once_sent(live_server, browser: Browser, world):
+    page = open_form(browser, live_server, world)
+    page.get_by_label("Model").select_option("local:preview-t2v")
+    page.locator("#pb-part-action").fill("a fox trots across a frozen lake")
+    page.locator("select[name=duration]").select_option("3")
+    page.reload()
+    expect(page.locator(".draft-note")).to_contain_text("draft is back")
+    expect(page.locator("#pb-part-action")).to_have_value("a fox trots across a frozen lake")
+    expect(page.locator("select[name=duration]")).to_have_value("3")
+    page.get_by_role("button", name="Generate").click()
+    expect(page.locator(".gcard", has_text="a fox trots")).to_be_visible()
+    page.reload()
+    expect(page.locator(".draft-note")).to_have_count(0)
+    assert page.locator("#pb-part-action").input_value() == ""
+
+
+def test_outpainting_shows_the_padded_frame_as_the_scales_change(
+    live_server, browser: Browser, world, tmp_path
+):
+    from tests.media import make_video
+
+    clip = make_video(tmp_path / "clip.mp4", 320, 180, frames=8)
+    page = open_form(browser, live_server, world)
+    page.get_by_label("Model").select_option("local:preview-vace")
+    page.get_by_label("Task").select_option("video_outpainting")
+    page.locator("input[name=video]").set_input_files(str(clip))
+    canvas = page.locator("canvas.outpaint-preview")
+    expect(canvas).to_be_visible()
+    square = page.evaluate(
+        "(() => { const c = document.querySelector('canvas.outpaint-preview'); return c.width / c.height; })()"
+    )
+    assert square == pytest.approx(16 / 9, rel=0.02)
+    page.locator('[data-param="left_scale"] input').fill("2")
+    page.locator('[data-param="right_scale"] input').fill("2")
+    wider = page.evaluate(
+        "(() => { const c = document.querySelector('canvas.outpaint-preview'); return c.width / c.height; })()"
+    )
+    assert wider == pytest.approx(2 * 16 / 9, rel=0.02)
