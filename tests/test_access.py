@@ -197,6 +197,8 @@ ROUTES: dict[str, Route] = {
     "generations:delete": Route("POST", finished_generation, "write"),
     "generations:rate": Route("POST", finished_generation, "read", lambda w: {"favorite": "1"}),
     "compare": Route("GET", ws, "read"),
+    "ops": Route("GET", ws, "owner"),
+    "generations:nudge": Route("POST", finished_generation, "owner"),
     "images:image_page": Route("GET", ws, "read"),
     "images:upload": Route("POST", ws, "write", image_upload_data),
     "images:crop": Route("POST", ws, "write", image_crop_data),

@@ -336,3 +336,36 @@ def test_builder_parts_are_saved_with_the_prompt(world):
     )
     g = Generation.objects.get()
     assert g.prompt.parts == {"action": "a heron lifts off", "camera": "low angle, slow tilt up"}
+
+
+def test_the_jobs_page_lists_what_needs_a_person(world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    unknown = make_generation(
+        world.workspace, status=S.SUBMIT_UNKNOWN, text="maybe billed", error_message="timeout"
+    )
+    lost = make_generation(
+        world.workspace,
+        status=S.DOWNLOADING,
+        text="worker died",
+        lease_until=timezone.now() - timedelta(minutes=1),
+    )
+    fine = make_generation(
+        world.workspace, status=S.RUNNING, text="all good", next_poll_at=timezone.now() + timedelta(seconds=5)
+    )
+    page = world.owner.client.get(reverse("ops", kwargs={"slug": "acme"})).content.decode()
+    assert "maybe billed" in page and "worker died" in page and "all good" not in page
+    assert world.editor.client.get(reverse("ops", kwargs={"slug": "acme"})).status_code == 403
+    world.owner.client.post(
+        reverse("generations:nudge", kwargs={"slug": "acme", "generation_id": lost.public_id})
+    )
+    lost.refresh_from_db()
+    assert lost.next_poll_at <= timezone.now() and lost.status == S.DOWNLOADING
+    world.owner.client.post(
+        reverse("generations:nudge", kwargs={"slug": "acme", "generation_id": unknown.public_id})
+    )
+    unknown.refresh_from_db()
+    assert unknown.status == S.SUBMIT_UNKNOWN  # never resent by a nudge
+    assert fine.status == S.RUNNING

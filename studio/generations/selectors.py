@@ -104,3 +104,32 @@ def newer_than(
 
 def project_gallery(*, project, limit: int = PAGE_SIZE) -> list[Generation]:
     return gallery_page(workspace=project.workspace, project=project, limit=limit)[0]
+
+
+def ops_overview(*, workspace) -> dict:
+    """For an owner: jobs by state, and the ones that need a person or look stuck."""
+    from datetime import timedelta
+
+    from django.db.models import Count
+    from django.utils import timezone
+
+    now = timezone.now()
+    qs = Generation.objects.filter(workspace=workspace)
+    by_state = dict(qs.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    stuck = (
+        qs.filter(
+            Q(status=Generation.Status.SUBMIT_UNKNOWN)
+            | Q(status__in=[Generation.Status.SUBMITTING, Generation.Status.DOWNLOADING], lease_until__lt=now)
+            | Q(
+                status__in=[Generation.Status.SUBMITTED, Generation.Status.RUNNING],
+                next_poll_at__lt=now - timedelta(minutes=5),
+            )
+            | Q(status=Generation.Status.QUEUED, created_at__lt=now - timedelta(minutes=10))
+        )
+        .select_related("prompt", "created_by", "project")
+        .order_by("created_at")[:100]
+    )
+    return {
+        "by_state": [(s, label, by_state.get(s, 0)) for s, label in Generation.Status.choices],
+        "stuck": list(stuck),
+    }

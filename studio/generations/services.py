@@ -285,3 +285,16 @@ def rate_generation(
         rating.stars = stars
     rating.save()
     return rating
+
+
+def nudge_generation(*, generation: Generation) -> bool:
+    """Make a waiting job due now (a lost lease, a long backoff). Never resends a submit: only queued
+    jobs are submitted, and a row in 'submitting' goes through the sweeper's recovery like any other."""
+    from django.utils import timezone
+
+    waiting = (S.QUEUED, S.SUBMITTED, S.RUNNING, S.DOWNLOADING, S.SUBMITTING)
+    return bool(
+        Generation.objects.filter(pk=generation.pk, status__in=waiting).update(
+            next_poll_at=timezone.now(), lease_until=timezone.now(), updated_at=timezone.now()
+        )
+    )

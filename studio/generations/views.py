@@ -434,3 +434,26 @@ def compare(request: AuthenticatedRequest, slug: str):
         "generations/compare.html",
         {"membership": membership, "workspace": membership.workspace, "generations": generations},
     )
+
+
+@require_GET
+def ops(request: AuthenticatedRequest, slug: str):
+    membership = get_membership(request, slug, owner=True)
+    context = {
+        "membership": membership,
+        "workspace": membership.workspace,
+        **selectors.ops_overview(workspace=membership.workspace),
+    }
+    return render(request, "generations/ops.html", context)
+
+
+@require_POST
+def generation_nudge(request: AuthenticatedRequest, slug: str, generation_id: str):
+    """An owner asks for a job to be looked at now: its lease is dropped and it is due at once."""
+    get_membership(request, slug, owner=True)
+    generation = get_generation_for_user(request, slug, generation_id)
+    if services.nudge_generation(generation=generation):
+        messages.success(request, "The worker will look at it on its next tick.")
+    else:
+        messages.error(request, "That job is not waiting on anything the worker can redo.")
+    return redirect("ops", slug=slug)
