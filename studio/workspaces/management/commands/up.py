@@ -57,6 +57,7 @@ class Command(BaseCommand):
                 "celery",
                 "-A",
                 "studio",
+                "--quiet",  # no banner: the URL and the login are what a person needs to see
                 "worker",
                 "--beat",
                 "--loglevel",
