@@ -246,3 +246,18 @@ def test_a_poison_row_does_not_wedge_the_sweep(world, fake):
     assert len(report.errors) == 1
     assert refreshed(bad).next_poll_at > timezone.now() + timedelta(seconds=20)
     assert refreshed(good).status == S.RUNNING
+
+
+def test_a_model_with_a_running_limit_waits_its_turn_in_our_queue(world, fake, monkeypatch):
+    provider = fake(Submitted("ext-a"), Submitted("ext-b"), Submitted("ext-c"))
+    monkeypatch.setattr(ScriptedProvider, "max_running", {"m": 2})
+    jobs = [make_generation(world.workspace) for _ in range(3)]
+    for g in jobs:
+        engine.submit(g.pk)
+    states = sorted(refreshed(g).status for g in jobs)
+    assert states == [S.QUEUED, S.SUBMITTED, S.SUBMITTED]
+    assert [c[0] for c in provider.calls] == ["submit", "submit"]
+    waiting = next(g for g in jobs if g.status == S.QUEUED)
+    assert waiting.next_poll_at > timezone.now()
+    other = make_generation(world.other_workspace)  # another workspace has its own allowance
+    assert engine.submit(other.pk) is True

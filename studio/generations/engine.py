@@ -138,8 +138,31 @@ def _local_path(field_file) -> str:
         return str(cache)
 
 
+def _at_vendor_limit(generation_id: int) -> bool:
+    """True when the vendor already runs as many of this model's tasks for this workspace as it allows."""
+    row = Generation.objects.filter(pk=generation_id).values("workspace_id", "provider", "model").first()
+    if row is None:
+        return False
+    limit = provider_class(row["provider"]).max_running.get(row["model"])
+    if not limit:
+        return False
+    running = Generation.objects.filter(
+        workspace_id=row["workspace_id"],
+        provider=row["provider"],
+        model=row["model"],
+        status__in=(S.SUBMITTING, S.SUBMITTED, S.RUNNING),
+    ).count()
+    return running >= limit
+
+
 def submit(generation_id: int) -> bool:
     """Claim a queued job and send it to its provider. False if someone else had it (or it isn't due)."""
+    if _at_vendor_limit(generation_id):
+        # Wait our turn here rather than collect a 429: look again in a few seconds.
+        Generation.objects.filter(pk=generation_id, status=S.QUEUED).update(
+            next_poll_at=timezone.now() + timedelta(seconds=5)
+        )
+        return False
     now = timezone.now()
     won = (
         Generation.objects.filter(pk=generation_id, status=S.QUEUED)

@@ -141,6 +141,8 @@ class Provider:
     task_ttl_seconds: ClassVar[float] = 24 * 3600
     #: a resubmit costs nothing (the offline renderer): a crash mid-submit may simply queue again
     free_to_resubmit: ClassVar[bool] = False
+    #: model id -> how many tasks the vendor runs at once per account; more wait in our queue, not in 429s
+    max_running: ClassVar[dict[str, int]] = {}
 
     def __init__(self, *, api_key: str = "", base_url: str = "", timeout: float = 30.0, **options: Any):
         if not self.label:

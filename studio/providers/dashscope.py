@@ -134,6 +134,12 @@ class DashScopeProvider(HttpProvider):
     poll_steps: ClassVar[tuple[float, ...]] = (5.0, 10.0)
     max_poll_interval = 15.0
     task_ttl_seconds = 24 * 3600.0  # [002]
+    # PROVIDERS.md §1/§7.6: these models run at most 2 tasks at once per account; more only earns 429s.
+    max_running: ClassVar[dict[str, int]] = {
+        "wan2.1-vace-plus": 2,
+        "wanx2.1-i2v-plus": 2,
+        "wanx2.1-i2v-turbo": 2,
+    }
 
     # ------------------------------------------------------------------------------------ errors
     def vendor_error(self, response: httpx.Response, during: str) -> ProviderError | None:
