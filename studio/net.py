@@ -38,10 +38,23 @@ class BlockedAddress(httpcore.ConnectError):
     pass
 
 
+# IPv6 ranges that carry an IPv4 address in their last 32 bits: the IPv4 address decides.
+_EMBEDDING = [
+    ipaddress.ip_network(n)
+    for n in ("64:ff9b::/96", "64:ff9b:1::/48", "::/96", "::ffff:0:0/96", "::ffff:0:0:0/96")
+]
+
+
 def is_public_address(ip: str) -> bool:
     addr = ipaddress.ip_address(ip.split("%", 1)[0])
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-        addr = addr.ipv4_mapped
+    if isinstance(addr, ipaddress.IPv6Address):
+        if addr.is_site_local:
+            return False
+        embedded = addr.ipv4_mapped or addr.sixtofour
+        if embedded is None and any(addr in net for net in _EMBEDDING):
+            embedded = ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF)
+        if embedded is not None:
+            addr = embedded
     return addr.is_global and not addr.is_multicast
 
 
@@ -155,18 +168,28 @@ def fetch_to_file(
                 raise FetchError(
                     f"The file is too large ({declared} bytes; the limit is {limit}).", code="too_large"
                 )
-            size, kind = 0, None
-            for chunk in response.iter_bytes(64 * 1024):
-                if kind is None:
-                    kind = sniff(chunk[:16]) or ""
-                    if not kind.startswith(expect):
-                        raise FetchError(f"The file is not a {' or '.join(expect)} file.", code="type")
+            size, kind, head = 0, None, b""
+            # Whatever each network read brings, so a server that drips bytes meets the deadline too.
+            for chunk in response.iter_bytes():
+                if time.monotonic() > deadline:
+                    raise FetchError("The download took too long.", code="slow", transient=True)
                 size += len(chunk)
                 if size > limit:
                     raise FetchError(f"The file is larger than the limit of {limit} bytes.", code="too_large")
-                if time.monotonic() > deadline:
-                    raise FetchError("The download took too long.", code="slow", transient=True)
+                if kind is None:
+                    head += chunk
+                    if len(head) < 16:
+                        continue
+                    kind = sniff(head[:16]) or ""
+                    if not kind.startswith(expect):
+                        raise FetchError(f"The file is not a {' or '.join(expect)} file.", code="type")
+                    chunk, head = head, b""
                 out.write(chunk)
+            if kind is None and head:
+                kind = sniff(head[:16]) or ""
+                if not kind.startswith(expect):
+                    raise FetchError(f"The file is not a {' or '.join(expect)} file.", code="type")
+                out.write(head)
             if not size:
                 raise FetchError("The file is empty.", code="empty", transient=True)
         os.replace(tmp, dest)
