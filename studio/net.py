@@ -198,6 +198,8 @@ def fetch_to_file(
         if isinstance(exc.__context__, BlockedAddress) or "non-public address" in str(exc):
             raise FetchError(f"Refused: {exc}", code="blocked") from exc
         raise FetchError(f"Could not connect: {exc}", code="connect", transient=True) from exc
+    except httpx.UnsupportedProtocol as exc:  # a redirect to file://, ftp://, ...
+        raise FetchError(f"Refused: {exc}", code="scheme") from exc
     except httpx.HTTPError as exc:
         raise FetchError(f"The download failed: {exc}", code="network", transient=True) from exc
     finally:

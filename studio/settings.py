@@ -69,6 +69,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "studio.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -134,6 +135,15 @@ else:
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Throttle counts (login, token lookups) live in the cache. LocMem is per process: with several web
+# processes or machines, point STUDIO_CACHE_URL at Redis so they share one count.
+_cache_url = env("STUDIO_CACHE_URL")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+    if _cache_url
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "studio"}
+}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -193,7 +203,10 @@ SECURE_SSL_REDIRECT = STUDIO_SECURE
 SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365 if STUDIO_SECURE else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = STUDIO_SECURE
 SECURE_HSTS_PRELOAD = STUDIO_SECURE
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool("STUDIO_BEHIND_PROXY") else None
+STUDIO_BEHIND_PROXY = envbool(
+    "STUDIO_BEHIND_PROXY", False
+)  # also: throttles count X-Forwarded-For's last hop
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if STUDIO_BEHIND_PROXY else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

@@ -7,6 +7,7 @@ from studio.assets import views as asset_views
 from studio.generations import views as generation_views
 from studio.projects import views as project_views
 from studio.providers import views as provider_views
+from studio.security import ThrottledLoginView, throttle_token_misses
 from studio.sharing import views as sharing_views
 from studio.workspaces import views as workspace_views
 
@@ -69,11 +70,11 @@ provider_patterns = (
 urlpatterns = [
     path("", workspace_views.home, name="home"),
     path("accounts/signup/", account_views.signup, name="signup"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/login/", ThrottledLoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
-    path("invite/<str:token>/", workspace_views.invite_accept, name="invite_accept"),
+    path("invite/<str:token>/", throttle_token_misses(workspace_views.invite_accept), name="invite_accept"),
     path("w/", include(workspace_patterns)),
     path("w/<slug:slug>/p/", include(project_patterns)),
     path("w/<slug:slug>/g/", include(generation_patterns)),
@@ -86,8 +87,12 @@ urlpatterns = [
     path("w/<slug:slug>/images/", include("studio.assets.image_urls")),
     path("w/<slug:slug>/p/<str:project_id>/share/", sharing_views.share_project, name="share_project"),
     path("w/<slug:slug>/shares/<int:link_id>/revoke/", sharing_views.share_revoke, name="share_revoke"),
-    path("s/<str:token>/", sharing_views.shared_page, name="shared"),
-    path("s/<str:token>/<str:generation_id>.<str:kind>", sharing_views.shared_media, name="shared_media"),
+    path("s/<str:token>/", throttle_token_misses(sharing_views.shared_page), name="shared"),
+    path(
+        "s/<str:token>/<str:generation_id>.<str:kind>",
+        throttle_token_misses(sharing_views.shared_media),
+        name="shared_media",
+    ),
     path("w/<slug:slug>/assets/<str:asset_id>/", asset_views.asset_file, name="asset_file"),
     path("public/assets/<str:token>/<str:name>", asset_views.public_asset, name="public_asset"),
     path("admin/", admin.site.urls),

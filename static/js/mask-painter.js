@@ -23,6 +23,8 @@
       const d = root.dataset;
       this.W = Number(d.width);
       this.H = Number(d.height);
+      root.style.setProperty("--mp-aspect", `${this.W} / ${this.H}`);
+      root.style.setProperty("--mp-ratio", `${this.W} / ${this.H}`);
       this.frames = Math.max(1, Number(d.frames) || 1);
       this.fps = Number(d.fps) || 0;
       this.canSave = d.canSave !== "0";

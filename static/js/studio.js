@@ -33,3 +33,8 @@ document.addEventListener("change", (event) => {
   if (picked.length < 2) link.setAttribute("aria-disabled", "true");
   bar.append(link);
 });
+// Pollers (running cards, "anything new") rest while the tab is hidden. A filter in hx-trigger would
+// need eval, which the Content Security Policy forbids.
+document.addEventListener("htmx:beforeRequest", (event) => {
+  if (document.visibilityState !== "visible" && event.detail.elt.matches?.("[data-poll-visible]")) event.preventDefault();
+});

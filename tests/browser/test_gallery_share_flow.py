@@ -43,10 +43,10 @@ def test_three_jobs_finish_live_then_filter_watch_share_and_revoke(
     cards.first.locator("a.gcard-media").click()
 
     video = page.locator("video")
-    page.wait_for_function("document.querySelector('video').readyState >= 1")
+    page.wait_for_function("() => document.querySelector('video').readyState >= 1")
     page.evaluate("document.querySelector('video').currentTime = 2.0")
     page.wait_for_function(
-        "Math.abs(document.querySelector('video').currentTime - 2.0) < 0.2 && !document.querySelector('video').seeking"
+        "() => Math.abs(document.querySelector('video').currentTime - 2.0) < 0.2 && !document.querySelector('video').seeking"
     )
     expect(video).to_be_visible()
 
@@ -59,7 +59,7 @@ def test_three_jobs_finish_live_then_filter_watch_share_and_revoke(
     assert response.status == 200 and response.headers["x-robots-tag"] == "noindex, nofollow"
     expect(stranger.locator("video")).to_be_visible()
     expect(stranger.get_by_text("lighthouse")).to_have_count(0)  # no recipe unless the sharer chose it
-    stranger.wait_for_function("document.querySelector('video').readyState >= 1")
+    stranger.wait_for_function("() => document.querySelector('video').readyState >= 1")
 
     page.get_by_role("button", name="Revoke").click()
     expect(page.locator(".msg", has_text="Link revoked")).to_be_visible()

@@ -32,7 +32,7 @@ def image_page(live_server, page: Page, world):
     log_in(page, live_server.url, world.editor.user.username)
     page.goto(live_server.url + reverse("images:image_page", kwargs={"slug": world.workspace.slug}))
     expect(page.get_by_role("heading", name="First frame")).to_be_visible()
-    page.wait_for_function("window.StudioImageInput !== undefined")
+    page.wait_for_function("() => window.StudioImageInput !== undefined")
     return page
 
 

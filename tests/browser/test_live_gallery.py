@@ -33,5 +33,5 @@ def test_a_job_made_elsewhere_finishes_on_the_open_page_without_a_reload(
     card.locator("a.gcard-media").click()
     video = page.locator("video")
     expect(video).to_be_visible()
-    page.wait_for_function("document.querySelector('video').readyState >= 1")
+    page.wait_for_function("() => document.querySelector('video').readyState >= 1")
     assert page.evaluate("document.querySelector('video').duration") == pytest.approx(2.0, abs=0.1)

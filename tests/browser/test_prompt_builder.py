@@ -39,7 +39,7 @@ def builder_page(live_server, page: Page, world):
     log_in(page, live_server.url, world.editor.user.username)
     page.goto(f"{live_server.url}/w/{world.workspace.slug}/prompts/")
     expect(page.get_by_role("heading", name="Prompt builder")).to_be_visible()
-    page.wait_for_function("window.StudioPromptBuilder !== undefined")
+    page.wait_for_function("() => window.StudioPromptBuilder !== undefined")
     return page
 
 
