@@ -181,6 +181,29 @@ class Provider:
         return base * random.uniform(0.9, 1.1)
 
 
+def finished(label: str, url: Any, *, seed: int | None = None, raw: Any = None) -> Progress:
+    """A vendor's "succeeded": the result's link, or a failure if the vendor sent none."""
+    if not url:
+        return Progress(
+            RemoteState.FAILED,
+            error_code="no_result",
+            error_message=f"{label} reported the video as finished but sent no link to it.",
+            raw=raw,
+        )
+    return Progress(RemoteState.SUCCEEDED, result_url=str(url), fraction=1.0, seed=seed, raw=raw)
+
+
+def failed(label: str, reason: Any, *, raw: Any = None) -> Progress:
+    """A vendor's "failed", with its free-text reason."""
+    text = str(reason or "").strip() or "it gave no reason"
+    return Progress(
+        RemoteState.FAILED,
+        error_code="failed",
+        error_message=f"{label} could not make this video: {text}",
+        raw=raw,
+    )
+
+
 def retry_after_seconds(response: httpx.Response) -> float | None:
     value = response.headers.get("retry-after")
     if not value:

@@ -28,6 +28,8 @@ from studio.providers.base import (
     Submitted,
     as_int,
     body_of,
+    failed,
+    finished,
     first_dict,
 )
 from studio.providers.catalog import get_model, parse_size
@@ -121,23 +123,9 @@ class JiekouProvider(HttpProvider):
         log.debug("jiekou task %s: %s debug_info=%s", external_id, status, extra.get("debug_info"))
         seed = as_int(extra.get("seed"))  # a string on the wire
         if state == RemoteState.SUCCEEDED:
-            url = first_dict(reply.get("videos")).get("video_url")
-            if not url:
-                return Progress(
-                    RemoteState.FAILED,
-                    error_code="no_result",
-                    error_message=f"{LABEL} reported the video as finished but sent no link to it.",
-                    raw=reply,
-                )
-            return Progress(state, result_url=url, fraction=1.0, seed=seed, raw=reply)
+            return finished(LABEL, first_dict(reply.get("videos")).get("video_url"), seed=seed, raw=reply)
         if state == RemoteState.FAILED:
-            reason = str(task.get("reason") or "").strip() or "it gave no reason"
-            return Progress(
-                state,
-                error_code="failed",
-                error_message=f"{LABEL} could not make this video: {reason}",
-                raw=reply,
-            )
+            return failed(LABEL, task.get("reason"), raw=reply)
         percent = as_int(task.get("progress_percent"))
         fraction = min(max(percent, 0), 100) / 100 if percent is not None else None
         return Progress(state, fraction=fraction, seed=seed, raw=reply)

@@ -40,16 +40,8 @@ __all__ = [
     "render",
 ]
 
-TASKS = (
-    "t2v",
-    "i2v",
-    "flf2v",
-    "image_reference",
-    "video_repainting",
-    "video_edit",
-    "video_extension",
-    "video_outpainting",
-)
+from studio.providers.catalog import TASKS
+
 CAMERA_MOVES = ("push_in", "pull_out", "pan_left", "pan_right", "tilt_up", "tilt_down", "orbit", "static")
 LABEL_TEXT = "offline preview \u00b7 no AI"
 

@@ -29,6 +29,8 @@ from studio.providers.base import (
     Submitted,
     as_int,
     body_of,
+    failed,
+    finished,
     first_dict,
     message_of,
 )
@@ -126,23 +128,9 @@ class SiliconFlowProvider(HttpProvider):
         results = reply.get("results") if isinstance(reply.get("results"), dict) else {}
         seed = as_int(results.get("seed"))
         if state == RemoteState.SUCCEEDED:
-            url = first_dict(results.get("videos")).get("url")
-            if not url:
-                return Progress(
-                    RemoteState.FAILED,
-                    error_code="no_result",
-                    error_message=f"{LABEL} reported the video as finished but sent no link to it.",
-                    raw=reply,
-                )
-            return Progress(state, result_url=url, fraction=1.0, seed=seed, raw=reply)
+            return finished(LABEL, first_dict(results.get("videos")).get("url"), seed=seed, raw=reply)
         if state == RemoteState.FAILED:
-            reason = str(reply.get("reason") or "").strip() or "it gave no reason"
-            return Progress(
-                state,
-                error_code="failed",
-                error_message=f"{LABEL} could not make this video: {reason}",
-                raw=reply,
-            )
+            return failed(LABEL, reply.get("reason"), raw=reply)
         return Progress(state, position=as_int(reply.get("position")), seed=seed, raw=reply)
 
     # ---------------------------------------------------------------------------------- key check
