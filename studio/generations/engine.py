@@ -439,6 +439,8 @@ def download(generation_id: int, *, provider, url: str) -> None:
 
 @dataclass
 class SweepReport:
+    """One tick's work. ``submitted`` and ``polled`` count the claims this process won, not candidates."""
+
     recovered: int = 0
     submitted: int = 0
     polled: int = 0
@@ -480,18 +482,19 @@ def recover_abandoned() -> int:
     return count
 
 
-def _guarded(fn, generation_id: int) -> tuple[int, str | None]:
-    """Run one step in a pool thread; a poison row is pushed back so it cannot wedge the loop."""
+def _guarded(fn, generation_id: int) -> tuple[bool, str | None]:
+    """Run one step in a pool thread; a poison row is pushed back so it cannot wedge the loop.
+
+    Returns whether this process won the row's claim, and the error if the step crashed."""
     try:
         close_old_connections()
-        fn(generation_id)
-        return generation_id, None
+        return bool(fn(generation_id)), None
     except Exception as exc:
         log.exception("%s(%s) failed", fn.__name__, generation_id)
         Generation.objects.filter(pk=generation_id).update(
             lease_until=None, next_poll_at=timezone.now() + timedelta(seconds=30)
         )
-        return generation_id, f"{fn.__name__}({generation_id}): {exc}"
+        return True, f"{fn.__name__}({generation_id}): {exc}"
     finally:
         connection.close()
 
@@ -514,14 +517,15 @@ def sweep(*, limit: int = 500) -> SweepReport:
         .values_list("pk", flat=True)[:limit]
     )
     pool = _pool()
-    futures = [pool.submit(_guarded, submit, pk) for pk in queued] + [
-        pool.submit(_guarded, poll, pk) for pk in due
+    steps = [("submitted", pool.submit(_guarded, submit, pk)) for pk in queued] + [
+        ("polled", pool.submit(_guarded, poll, pk)) for pk in due
     ]
-    for future in futures:
-        _, error = future.result()
+    for counter, future in steps:
+        won, error = future.result()
+        if won:
+            setattr(report, counter, getattr(report, counter) + 1)
         if error:
             report.errors.append(error)
-    report.submitted, report.polled = len(queued), len(due)
     return report
 
 
