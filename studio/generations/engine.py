@@ -9,6 +9,7 @@ Rules (docs/design.md, "The flow of one generation"):
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -372,21 +373,56 @@ def _apply_progress(generation: Generation, provider, progress: Progress) -> Non
 # ----------------------------------------------------------------------------------------- download
 
 
+def staged_result(generation: Generation) -> Path:
+    """Where a fetched result waits until storage has it: the vendor's URL may not work a second time."""
+    return Path(settings.DATA_DIR) / "results" / f"{generation.public_id}.mp4"
+
+
+def _fetch_once(generation: Generation, provider, url: str, work: Path) -> Path:
+    """The result's bytes on our own disk, fetched at most once per job whatever fails after."""
+    staged = staged_result(generation)
+    if not staged.exists():
+        part = work / "video.mp4"
+        provider.download(url, part)
+        staged.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(part, staged)  # whole or absent: a crash mid-fetch leaves nothing half-written here
+    return staged
+
+
+def _store(local: Path, name: str) -> str:
+    """Save under ``name`` (this job's own path): junk from an earlier failed save is replaced, not kept."""
+    if default_storage.exists(name):
+        default_storage.delete(name)
+    try:
+        with open(local, "rb") as fh:
+            return default_storage.save(name, File(fh))
+    except BaseException:
+        with contextlib.suppress(Exception):
+            if default_storage.exists(name):
+                default_storage.delete(name)
+        raise
+
+
 def download(generation_id: int, *, provider, url: str) -> None:
-    """Fetch, probe, poster, store; then succeeded. Transient trouble keeps the row for another try."""
+    """Fetch (once), probe, poster, store; then succeeded. Transient trouble keeps the row for another try.
+
+    The fetched file is staged under DATA_DIR until storage has it, so a full disk, a storage outage or a
+    killed worker never sends us back to a result URL that may have expired since."""
     generation = Generation.objects.get(pk=generation_id)
     tmp_dir = Path(settings.DATA_DIR) / "tmp"
     tmp_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(dir=tmp_dir, prefix="result-"))
-    video, poster = work / "video.mp4", work / "poster.jpg"
+    poster = work / "poster.jpg"
     try:
-        provider.download(url, video)
-        probe = probe_av(video)
+        video = _fetch_once(generation, provider, url, work)
+        try:
+            probe = probe_av(video)
+        except ProbeError:
+            video.unlink(missing_ok=True)  # not a video: keeping it would only fail the same way again
+            raise
         make_poster(video, poster)
-        with open(video, "rb") as fh:
-            video_name = default_storage.save(result_path(generation, "video.mp4"), File(fh))
-        with open(poster, "rb") as fh:
-            poster_name = default_storage.save(result_path(generation, "poster.jpg"), File(fh))
+        video_name = _store(video, result_path(generation, "video.mp4"))
+        poster_name = _store(poster, result_path(generation, "poster.jpg"))
     except (FetchError, ProviderError, ProbeError, OSError) as exc:
         transient = (
             getattr(exc, "transient", False)
@@ -395,7 +431,7 @@ def download(generation_id: int, *, provider, url: str) -> None:
         )
         code = getattr(exc, "code", "") or type(exc).__name__
         if transient and not _expired(generation, provider):
-            log.warning("download of %s failed, will retry: %s", generation_id, exc)
+            log.warning("saving the result of %s failed, will retry: %s", generation_id, exc)
             _reschedule(
                 generation,
                 _backoff(min(generation.polls, 5)),
@@ -403,19 +439,19 @@ def download(generation_id: int, *, provider, url: str) -> None:
                     kind="transient", code=code, message=f"Saving the result failed; retrying: {exc}"
                 ),
             )
-        else:
-            transition(
-                generation_id,
-                src=S.DOWNLOADING,
-                dst=S.FAILED,
-                **_error_fields(
-                    kind="permanent", code=code, message=f"The finished video could not be saved: {exc}"
-                ),
-            )
+        elif transition(
+            generation_id,
+            src=S.DOWNLOADING,
+            dst=S.FAILED,
+            **_error_fields(
+                kind="permanent", code=code, message=f"The finished video could not be saved: {exc}"
+            ),
+        ):
+            staged_result(generation).unlink(missing_ok=True)
         return
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    transition(
+    if transition(
         generation_id,
         src=S.DOWNLOADING,
         dst=S.SUCCEEDED,
@@ -431,7 +467,8 @@ def download(generation_id: int, *, provider, url: str) -> None:
         remote_url="",
         progress=1.0,
         **_error_fields(),
-    )
+    ):
+        video.unlink(missing_ok=True)
 
 
 # -------------------------------------------------------------------------------------------- sweep

@@ -1077,6 +1077,18 @@ def test_result_url_once_and_expired(any_vendor):
     assert download(token_url).status_code == 404
 
 
+def test_slow_download_delays_one_answer(any_vendor):
+    d = any_vendor
+    url = d.url(d.wait(d.task_id(d.submit())))
+    d.handle.faults.set("download_slow", seconds=0.5)
+    started = time.monotonic()
+    assert download(url).status_code == 200
+    slow = time.monotonic() - started
+    started = time.monotonic()
+    assert download(url).status_code == 200
+    assert slow >= 0.5 > time.monotonic() - started
+
+
 def test_task_seconds_and_intermediate_states(any_vendor):
     d = any_vendor
     d.handle.task_seconds = 0.6

@@ -15,6 +15,7 @@ retry backoff are shrunk for the tests (the real values are checked by each vend
 from __future__ import annotations
 
 import copy
+import errno
 import json
 import time
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from typing import Any, ClassVar
 
 import httpx
 import pytest
+from django.core.files.storage import FileSystemStorage
 
 from studio.assets.services import create_asset
 from studio.generations import engine, services
@@ -331,6 +333,24 @@ class ProviderContract:
         facts = probe(g.video.path)  # ... ours plays
         assert (facts["width"], facts["height"]) == self.minimal_case().expected_size and facts["frames"] > 0
         assert self.file_downloads(emulator) == 2  # ours, then the check above
+
+    def test_a_failed_save_keeps_the_fetched_result_for_the_next_try(self, make_job, emulator, monkeypatch):
+        """Storage refuses the first save (a full disk) and the vendor's URL works once: the result was
+        staged on our side, so the next try stores it without going back to the vendor."""
+        emulator.faults.set("result_once")
+        job, real_save, refused = make_job(), FileSystemStorage._save, []
+
+        def full_disk(storage, name, content):
+            if not refused:
+                refused.append(name)
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return real_save(storage, name, content)
+
+        monkeypatch.setattr(FileSystemStorage, "_save", full_disk)
+        g = self.run(job)
+        assert refused and g.status == S.SUCCEEDED, g.error_message
+        assert probe(g.video.path)["frames"] > 0 and not engine.staged_result(g).exists()
+        assert self.file_downloads(emulator) == 1 and emulator.submit_count == 1
 
     def test_expired_result_url_fails_plainly_and_is_not_fetched_again(self, make_job, emulator):
         emulator.faults.set("result_expired")

@@ -80,6 +80,7 @@ FAULTS: dict[str, tuple[str, dict[str, Any]]] = {
     ),
     "result_once": ("the next task's result URL works for one download; later GETs get 403", {}),
     "result_expired": ("the next task's result URL is already expired when it is handed out (403)", {}),
+    "download_slow": ("the next result-file download waits `seconds` before its answer", {"seconds": 3.0}),
 }
 
 ALWAYS = "always"
@@ -954,6 +955,7 @@ class Emulator:
                     return _oss_error(403, "AccessDenied", "Request has expired.")
                 entry.downloads += 1
         data = media.mp4_bytes(entry.width, entry.height, audio=entry.audio)
+        slow = self.faults.take("download_slow") if request.method == "GET" else None
         return Reply(
             200,
             data,
@@ -963,6 +965,7 @@ class Emulator:
                 "Accept-Ranges": "none",
                 "Cache-Control": "private, max-age=0",
             },
+            delay=float(slow["seconds"]) if slow else 0.0,
         )
 
     # ------------------------------------------------------------------ control endpoint
