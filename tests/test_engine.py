@@ -2,7 +2,9 @@
 
 from datetime import timedelta
 
+import psycopg
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from studio.generations import engine
@@ -10,6 +12,7 @@ from studio.generations.models import Generation
 from studio.providers.base import ErrorKind, Progress, ProviderError, RemoteState, Submitted
 from tests.factories import make_generation
 from tests.fakes import ScriptedProvider
+from tests.processes import database_url
 
 S = Generation.Status
 # The sweeper works rows from a thread pool, each thread with its own connection: the rows must be committed.
@@ -118,6 +121,25 @@ def test_late_answer_after_the_sweeper_gave_up_still_records_the_task(world, fak
     engine.submit(g.pk)
     g = refreshed(g)
     assert g.status == S.SUBMITTED and g.external_id == "late-1"
+
+
+def test_a_database_connection_dropped_after_the_vendor_accepted_still_records_the_task(world, fake):
+    if connection.vendor != "postgresql":
+        pytest.skip("killing one database session from another needs PostgreSQL")
+    g = make_generation(world.workspace)
+
+    def submit_then_lose_the_connection(_):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            (pid,) = cursor.fetchone()
+        with psycopg.connect(database_url(), autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+        return Submitted("accepted-1")
+
+    fake(submit_then_lose_the_connection)
+    assert engine.submit(g.pk)
+    g = refreshed(g)
+    assert g.status == S.SUBMITTED and g.external_id == "accepted-1"
 
 
 def test_worker_death_mid_submit_is_unconfirmed_not_resent(world, fake):

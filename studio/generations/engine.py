@@ -15,6 +15,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -23,7 +24,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import close_old_connections, connection
+from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections, connection
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -207,10 +208,40 @@ def submit(generation_id: int) -> bool:
         "lease_until": None,
         **_error_fields(),
     }
-    if not transition(generation_id, src=S.SUBMITTING, dst=S.SUBMITTED, **fields):
-        # The sweeper gave up on us (lease expired) and marked it unconfirmed; the vendor's answer settles it.
-        transition(generation_id, src=S.SUBMIT_UNKNOWN, dst=S.SUBMITTED, **fields)
+
+    def record() -> None:
+        if not transition(generation_id, src=S.SUBMITTING, dst=S.SUBMITTED, **fields):
+            # The sweeper gave up on us (lease expired) and marked it unconfirmed; the vendor's answer settles it.
+            transition(generation_id, src=S.SUBMIT_UNKNOWN, dst=S.SUBMITTED, **fields)
+
+    try:
+        _write_through_outages(record)
+    except DatabaseError:
+        # The row stays 'submitting' and becomes 'submit unknown' when its lease runs out; the id is here.
+        log.error(
+            "generation %s was accepted by %s as task %s, but the database would not record it",
+            generation.public_id,
+            generation.provider,
+            submitted.external_id,
+        )
+        raise
     return True
+
+
+def _write_through_outages(write, *, attempts: int = 5, first_wait: float = 0.25) -> None:
+    """Run a write that records what a vendor has already done, on a fresh connection after a dropped
+    one (a database restart, a failover, a killed backend): losing it would lose a paid job's task id.
+    The writes are conditional UPDATEs, so running one again is harmless."""
+    for attempt in range(attempts):
+        try:
+            write()
+            return
+        except (OperationalError, InterfaceError) as exc:
+            if attempt == attempts - 1:
+                raise
+            log.warning("database write failed (%s); retrying on a fresh connection", exc)
+            connection.close()
+            time.sleep(first_wait * 2**attempt)
 
 
 def _submit_failed(generation: Generation, exc: ProviderError) -> None:
@@ -568,8 +599,6 @@ def sweep(*, limit: int = 500) -> SweepReport:
 
 def drive(generation_id: int, *, timeout: float | None = None, tick: float = 0.25) -> Generation:
     """Run one job to its end in this process (the CLI's --wait), with the same claims as the worker."""
-    import time
-
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:
         generation = Generation.objects.get(pk=generation_id)
