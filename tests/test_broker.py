@@ -1,0 +1,41 @@
+"""The embedded broker: a consumer racing a producer never takes a half-written message."""
+
+from __future__ import annotations
+
+import threading
+
+from kombu import Connection
+
+from studio.broker import Transport
+
+MESSAGES = 300
+
+
+def test_a_consumer_racing_the_producer_only_ever_reads_whole_messages(tmp_path):
+    folders = {"data_folder_in": str(tmp_path), "data_folder_out": str(tmp_path)}
+    received: list[dict] = []
+    done = threading.Event()
+
+    def consume() -> None:
+        with Connection(transport=Transport, transport_options=folders) as conn:
+            queue = conn.SimpleQueue("race")
+            while len(received) < MESSAGES:
+                try:
+                    message = queue.get(timeout=0.01)
+                except queue.Empty:
+                    if done.is_set() and not any(tmp_path.glob("*.race.msg")):
+                        return
+                    continue
+                received.append(message.payload)
+                message.ack()
+
+    consumer = threading.Thread(target=consume)
+    consumer.start()
+    with Connection(transport=Transport, transport_options=folders) as conn:
+        queue = conn.SimpleQueue("race")
+        for n in range(MESSAGES):
+            queue.put({"n": n, "padding": "x" * 200_000})
+    done.set()
+    consumer.join(60)
+    assert sorted(m["n"] for m in received) == list(range(MESSAGES))
+    assert not list(tmp_path.glob(".*.partial"))
