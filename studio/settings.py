@@ -272,6 +272,8 @@ STUDIO_PROVIDERS = {
     },
 }
 STUDIO_PROVIDER_TIMEOUT = envfloat("STUDIO_PROVIDER_TIMEOUT", 30.0)
+# Estimated prices for the monthly spend and budgets: provider:model=AMOUNT/video or /s (studio/providers/pricing.py).
+STUDIO_PRICES = envlist("STUDIO_PRICES")
 
 LOGGING = {
     "version": 1,

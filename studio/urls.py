@@ -82,6 +82,7 @@ urlpatterns = [
     path("w/<slug:slug>/gallery/", generation_views.workspace_gallery, name="gallery"),
     path("w/<slug:slug>/compare/", generation_views.compare, name="compare"),
     path("w/<slug:slug>/ops/", generation_views.ops, name="ops"),
+    path("w/<slug:slug>/ops/limits/", generation_views.ops_limits, name="ops_limits"),
     path("w/<slug:slug>/masks/", include("studio.assets.mask_urls")),
     path("w/<slug:slug>/prompts/", include("studio.prompts.urls")),
     path("w/<slug:slug>/images/", include("studio.assets.image_urls")),

@@ -198,6 +198,7 @@ ROUTES: dict[str, Route] = {
     "generations:rate": Route("POST", finished_generation, "read", lambda w: {"favorite": "1"}),
     "compare": Route("GET", ws, "read"),
     "ops": Route("GET", ws, "owner"),
+    "ops_limits": Route("POST", ws, "owner", lambda w: {"monthly_budget": "25", "max_jobs_in_flight": "10"}),
     "generations:nudge": Route("POST", finished_generation, "owner"),
     "images:image_page": Route("GET", ws, "read"),
     "images:upload": Route("POST", ws, "write", image_upload_data),

@@ -236,3 +236,37 @@ def job_catalog() -> dict:
             ),
         }
     return data
+
+
+class LimitsForm(forms.ModelForm):
+    """An owner's limits for the workspace. Empty means no limit."""
+
+    class Meta:
+        from studio.workspaces.models import Workspace
+
+        model = Workspace
+        fields = ["monthly_budget", "max_jobs_in_flight"]
+        labels = {"monthly_budget": "Monthly budget ($)", "max_jobs_in_flight": "Jobs in flight at once"}
+        help_texts = {
+            "monthly_budget": "New paid jobs are refused once this month's estimated spend would pass it. "
+            "Empty: no budget.",
+            "max_jobs_in_flight": "Queued and running jobs together. Empty: no cap.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["monthly_budget"].min_value = 0
+        self.fields["monthly_budget"].widget.attrs.update(min="0", step="0.01")
+        self.fields["max_jobs_in_flight"].widget.attrs.update(min="1", max="10000")
+
+    def clean_max_jobs_in_flight(self):
+        value = self.cleaned_data["max_jobs_in_flight"]
+        if value is not None and not 1 <= value <= 10000:
+            raise forms.ValidationError("Choose between 1 and 10,000 jobs, or leave it empty for no cap.")
+        return value
+
+    def clean_monthly_budget(self):
+        value = self.cleaned_data["monthly_budget"]
+        if value is not None and value < 0:
+            raise forms.ValidationError("A budget cannot be negative; leave it empty for no budget.")
+        return value

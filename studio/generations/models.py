@@ -77,6 +77,7 @@ class Generation(models.Model):
     bytes = models.PositiveBigIntegerField(null=True, blank=True)
     result_seed = models.BigIntegerField(null=True, blank=True)
     actual_prompt = models.TextField(blank=True)
+    cost_estimate = models.DecimalField(max_digits=10, decimal_places=2, default=0)  # dollars, at creation
 
     remix_of = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="remixes"

@@ -14,12 +14,13 @@ from django.utils import timezone
 
 from studio.assets.models import Asset
 from studio.assets.services import media_info
+from studio.generations import limits
 from studio.generations.models import Generation, GenerationInput, Rating
 from studio.generations.states import transition
 from studio.prompts.models import Prompt, compose
-from studio.providers import catalog
+from studio.providers import catalog, pricing
 from studio.providers.registry import provider_names
-from studio.workspaces.models import Activity, record
+from studio.workspaces.models import Activity, Workspace, record
 
 S = Generation.Status
 
@@ -116,7 +117,9 @@ def create_generation(
         params=params,
         inputs=inputs,
     )
+    cost = pricing.estimate(clean.provider, clean.model, clean.duration)
     with transaction.atomic():
+        limits.check(Workspace.objects.select_for_update().get(pk=workspace.pk), cost=cost)
         prompt_row = Prompt.objects.create(
             workspace=workspace,
             project=project,
@@ -139,6 +142,7 @@ def create_generation(
             seed=clean.seed,
             params=clean.params,
             warnings=clean.warnings,
+            cost_estimate=cost,
             next_poll_at=timezone.now(),
             remix_of=remix_of,
             retry_of=retry_of,

@@ -12,14 +12,16 @@ from django.views.decorators.http import require_GET, require_POST
 
 from studio.assets.services import SLOT_KINDS, create_asset
 from studio.assets.serving import serve_file
-from studio.generations import selectors, services
+from studio.generations import limits, selectors, services
 from studio.generations.filters import GalleryFilterForm
-from studio.generations.forms import GenerationForm, job_catalog, slot_for
+from studio.generations.forms import GenerationForm, LimitsForm, job_catalog, slot_for
 from studio.generations.models import Generation
 from studio.http import AuthenticatedRequest
 from studio.projects.forms import ProjectForm
 from studio.projects.models import Project
+from studio.providers import pricing
 from studio.workspaces.access import get_membership, get_project_for_user
+from studio.workspaces.models import Workspace
 
 
 def get_generation_for_user(request, slug: str, public_id: str, *, write: bool = False) -> Generation:
@@ -275,6 +277,7 @@ def render_project(request, membership, project, *, form=None, status=200):
     context["kept_image"] = next((a for a in context["kept_inputs"] if a.public_id == image_id), None)
     context["builder"] = _builder(request, membership, form)
     context["job_catalog"] = job_catalog()
+    context["usage"] = limits.usage(membership.workspace)
     context.update(
         {
             "form": ProjectForm(initial={"name": project.name}),
@@ -439,12 +442,32 @@ def compare(request: AuthenticatedRequest, slug: str):
 @require_GET
 def ops(request: AuthenticatedRequest, slug: str):
     membership = get_membership(request, slug, owner=True)
+    return _ops_page(request, membership, LimitsForm(instance=membership.workspace))
+
+
+def _ops_page(request, membership, limits_form, status=200):
+    workspace = membership.workspace
     context = {
         "membership": membership,
-        "workspace": membership.workspace,
-        **selectors.ops_overview(workspace=membership.workspace),
+        "workspace": workspace,
+        "usage": limits.usage(workspace),
+        "limits_form": limits_form,
+        "prices": pricing.price_list(),
+        **selectors.ops_overview(workspace=workspace),
     }
-    return render(request, "generations/ops.html", context)
+    return render(request, "generations/ops.html", context, status=status)
+
+
+@require_POST
+def ops_limits(request: AuthenticatedRequest, slug: str):
+    """An owner sets the workspace's budget and its cap on jobs in flight."""
+    membership = get_membership(request, slug, owner=True)
+    form = LimitsForm(request.POST, instance=Workspace.objects.get(pk=membership.workspace_id))
+    if not form.is_valid():
+        return _ops_page(request, membership, form, status=400)
+    form.save()
+    messages.success(request, "Limits saved. They apply to the next job anyone starts.")
+    return redirect("ops", slug=slug)
 
 
 @require_POST

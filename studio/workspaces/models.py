@@ -8,6 +8,8 @@ from django.utils import timezone
 
 from studio.ids import new_token
 
+DEFAULT_MAX_IN_FLIGHT = 50
+
 
 class Workspace(models.Model):
     """A team: the unit that owns projects, generations, keys and share links."""
@@ -15,6 +17,10 @@ class Workspace(models.Model):
     slug = models.SlugField(max_length=50, unique=True)
     name = models.CharField(max_length=100)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Limits an owner sets (studio/generations/limits.py): a cap on jobs in flight, and a monthly budget
+    # for the estimated spend on paid providers. Empty means no limit.
+    max_jobs_in_flight = models.PositiveIntegerField(null=True, blank=True, default=DEFAULT_MAX_IN_FLIGHT)
+    monthly_budget = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
 
     def __str__(self) -> str:
         return self.name

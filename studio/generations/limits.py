@@ -1,0 +1,85 @@
+"""Per-workspace limits: how many jobs may be in flight, and a monthly budget for paid providers.
+
+``check`` runs inside ``create_generation``'s transaction with the workspace row locked, so two people
+pressing Generate at once cannot both slip under a limit. The spend is an estimate (see
+studio/providers/pricing.py): jobs that reached the vendor or may still reach it count, from the moment
+they are queued; jobs that failed or were canceled before the vendor took them do not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from studio.generations.models import Generation
+from studio.providers.pricing import CENT
+
+S = Generation.Status
+IN_FLIGHT = (S.QUEUED, S.SUBMITTING, S.SUBMITTED, S.RUNNING, S.DOWNLOADING)
+#: states whose job the vendor has (or may have) been paid for; failed jobs are not billed by the vendors
+BILLED = Q(status__in=(*IN_FLIGHT, S.SUBMIT_UNKNOWN, S.SUCCEEDED)) | (
+    Q(status=S.CANCELED) & ~Q(external_id="")
+)
+
+
+def month_start(now: datetime | None = None) -> datetime:
+    local = timezone.localtime(now)
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+@dataclass(frozen=True)
+class Usage:
+    in_flight: int
+    max_in_flight: int | None
+    spent: Decimal  # this month's estimate, in dollars
+    budget: Decimal | None
+    since: datetime
+
+    @property
+    def left(self) -> Decimal | None:
+        return None if self.budget is None else max(Decimal(0), self.budget - self.spent)
+
+    @property
+    def share(self) -> int | None:
+        """Percent of the budget used, for a meter."""
+        if not self.budget:
+            return None
+        return min(100, int(self.spent * 100 / self.budget))
+
+
+def usage(workspace) -> Usage:
+    since = month_start()
+    found = Generation.objects.filter(workspace=workspace).aggregate(
+        in_flight=Count("pk", filter=Q(status__in=IN_FLIGHT)),
+        spent=Sum("cost_estimate", filter=BILLED & Q(created_at__gte=since)),
+    )
+    return Usage(
+        in_flight=found["in_flight"],
+        max_in_flight=workspace.max_jobs_in_flight,
+        spent=(found["spent"] or Decimal(0)).quantize(CENT),  # SQLite sums decimals as floats
+        budget=workspace.monthly_budget,
+        since=since,
+    )
+
+
+def check(workspace, *, cost: Decimal) -> None:
+    """Refuse a new job past a limit, saying which and what to do. Call with the workspace row locked."""
+    now = usage(workspace)
+    if now.max_in_flight is not None and now.in_flight >= now.max_in_flight:
+        raise ValidationError(
+            f"This workspace already has {now.in_flight} jobs in flight, its limit. Wait for some to "
+            "finish, or ask an owner to raise the limit on the Jobs page.",
+            code="in_flight",
+        )
+    if cost > 0 and now.budget is not None and now.spent + cost > now.budget:
+        raise ValidationError(
+            f"This job (about ${cost}) would take this month's estimated spend to ${now.spent + cost}, "
+            f"past the workspace budget of ${now.budget}. Nothing was sent. An owner can raise the "
+            "budget on the Jobs page; jobs on the offline renderer are free.",
+            code="budget",
+        )
