@@ -12,7 +12,11 @@ MESSAGES = 300
 
 
 def test_a_consumer_racing_the_producer_only_ever_reads_whole_messages(tmp_path):
-    folders = {"data_folder_in": str(tmp_path), "data_folder_out": str(tmp_path)}
+    folders = {
+        "data_folder_in": str(tmp_path),
+        "data_folder_out": str(tmp_path),
+        "control_folder": str(tmp_path / "control"),
+    }
     received: list[dict] = []
     done = threading.Event()
 
