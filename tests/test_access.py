@@ -298,3 +298,17 @@ def test_forbidden_page_is_plain_and_explains(world):
     response = world.viewer.client.post(reverse("projects:create", kwargs=ws(world)), {"name": "x"})
     assert response.status_code == 403
     assert b"Viewers can look but not change" in response.content
+
+
+@pytest.mark.parametrize("name", sorted(n for n, r in ROUTES.items() if r.method == "POST"))
+def test_every_post_is_refused_without_a_csrf_token(world, name):
+    """The test client skips CSRF checks unless told: here every write is tried as a forged one."""
+    from django.test import Client
+    from django.urls import reverse
+
+    route = ROUTES[name]
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.owner.user)
+    response = client.post(reverse(name, kwargs=route.kwargs(world)), route.data(world))
+    assert response.status_code == 403, (name, response.status_code)
+    assert b"CSRF" in response.content or b"forged" in response.content.lower(), name
