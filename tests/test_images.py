@@ -469,3 +469,20 @@ def test_access_rows(world, name, persona):
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
     else:
         assert response.status_code == expected, (name, persona, response.status_code)
+
+
+def test_a_polyglot_is_kept_as_a_picture_and_never_served_as_a_page(world):
+    """A real PNG with a web page appended, named .html: it reads as an image, so it is accepted, but it
+    is stored and served as the image it is (its own type, nosniff, no inline HTML) and never as HTML."""
+    payload = b"<html><script>alert(document.cookie)</script></html>"
+    response = post_file(world.editor.client, world, "invoice.html", png_bytes(64, 36) + payload)
+    assert response.status_code == 200, response.content
+    asset = Asset.objects.get()
+    assert asset.content_type == "image/png" and not asset.file.name.endswith((".html", ".htm"))
+    served = world.editor.client.get(
+        reverse("asset_file", kwargs={"slug": world.workspace.slug, "asset_id": asset.public_id})
+    )
+    body = b"".join(served.streaming_content) if served.streaming else served.content
+    assert served["Content-Type"] == "image/png" and served["X-Content-Type-Options"] == "nosniff"
+    assert "html" not in served.get("Content-Disposition", "")
+    assert body.startswith(b"\x89PNG")

@@ -6,7 +6,9 @@ scrubber work. In production, STUDIO_ACCEL_REDIRECT_PREFIX hands the file to ngi
 
 from __future__ import annotations
 
+import mimetypes
 import re
+from pathlib import Path
 
 from django.conf import settings
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -49,6 +51,15 @@ def parse_range(header: str, size: int) -> tuple[int, int] | bool | None:
     return start, end
 
 
+def named_for(name: str, content_type: str) -> str:
+    """The person's file name with the extension of what the file is: a PNG uploaded as "x.html" is
+    saved back as "x.png", so opening the saved copy never renders whatever was appended to it."""
+    extension = mimetypes.guess_extension(content_type)
+    if not extension or Path(name).suffix.lower() in mimetypes.guess_all_extensions(content_type):
+        return name
+    return f"{Path(name).stem or 'file'}{extension}"
+
+
 def serve_file(
     request: HttpRequest, field_file, *, content_type: str, download_name: str | None = None
 ) -> HttpResponse:
@@ -80,7 +91,7 @@ def serve_file(
         from django.utils.http import content_disposition_header
 
         response["Content-Disposition"] = content_disposition_header(
-            disposition == "attachment", download_name
+            disposition == "attachment", named_for(download_name, content_type)
         )
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
