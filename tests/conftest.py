@@ -28,6 +28,17 @@ def _no_broker(monkeypatch):
     monkeypatch.setattr("studio.generations.services._nudge", lambda generation_id: None)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _sweep_threads_let_go(django_db_setup, django_db_blocker):
+    """The sweeper's threads keep their connections between steps; close them before the test
+    database is dropped (PostgreSQL refuses to drop a database in use)."""
+    yield
+    from studio.generations import engine
+
+    with django_db_blocker.unblock():
+        engine.close_pool_connections()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Throttle counts live in the cache: each test starts with none."""

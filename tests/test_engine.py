@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import psycopg
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.utils import timezone
 
 from studio.generations import engine
@@ -140,6 +140,35 @@ def test_a_database_connection_dropped_after_the_vendor_accepted_still_records_t
     assert engine.submit(g.pk)
     g = refreshed(g)
     assert g.status == S.SUBMITTED and g.external_id == "accepted-1"
+
+
+def test_a_database_error_before_the_vendor_call_queues_the_job_again(world, fake, monkeypatch):
+    provider = fake(Submitted("never"))
+    g = make_generation(world.workspace)
+
+    def lost_connection(generation):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(engine, "build_spec", lost_connection)
+    assert engine.submit(g.pk)
+    g = refreshed(g)
+    assert g.status == S.QUEUED and g.attempts == 0 and g.lease_until is None
+    assert provider.calls == []
+
+
+def test_a_crashed_step_on_a_submitting_row_leaves_it_to_recovery(world, fake, monkeypatch):
+    fake()
+    g = make_generation(world.workspace)
+
+    def crash(generation_id):
+        Generation.objects.filter(pk=generation_id).update(
+            status=S.SUBMITTING, lease_until=timezone.now() + timedelta(minutes=3)
+        )
+        raise RuntimeError("bug after the claim")
+
+    engine._guarded(crash, g.pk)
+    assert refreshed(g).lease_until <= timezone.now()  # not stranded with no lease at all
+    assert engine.recover_abandoned() == 1 and refreshed(g).status == S.SUBMIT_UNKNOWN
 
 
 def test_worker_death_mid_submit_is_unconfirmed_not_resent(world, fake):

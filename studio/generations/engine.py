@@ -175,10 +175,24 @@ def submit(generation_id: int) -> bool:
     )
     if won != 1:
         return False
-    generation = Generation.objects.select_related("prompt").get(pk=generation_id)
     try:
+        generation = Generation.objects.select_related("prompt").get(pk=generation_id)
         provider = get_provider(generation.provider, workspace_id=generation.workspace_id)
         spec = build_spec(generation)
+    except DatabaseError:
+        # Nothing was sent, so the job simply goes back to the queue once the database answers again.
+        log.warning("could not read generation %s to submit it; queued again", generation_id, exc_info=True)
+        _write_through_outages(
+            lambda: transition(
+                generation_id,
+                src=S.SUBMITTING,
+                dst=S.QUEUED,
+                lease_until=None,
+                next_poll_at=timezone.now() + timedelta(seconds=2),
+                attempts=F("attempts") - 1,
+            )
+        )
+        return True
     except Exception as exc:  # nothing was sent: a configuration problem, not a vendor one
         log.exception("could not prepare generation %s", generation_id)
         transition(
@@ -529,6 +543,22 @@ def _pool() -> ThreadPoolExecutor:
         return pool
 
 
+def close_pool_connections() -> None:
+    """Close the database connection each sweep thread keeps between steps (before a database is
+    dropped, as tests do). The barrier holds every thread until all have taken one closing job."""
+    pool = _pools.get(os.getpid())
+    if pool is None:
+        return
+    barrier = threading.Barrier(SWEEP_THREADS)
+
+    def close() -> None:
+        connection.close()
+        barrier.wait(timeout=30)
+
+    for future in [pool.submit(close) for _ in range(SWEEP_THREADS)]:
+        future.result()
+
+
 def recover_abandoned() -> int:
     """Rows whose worker died mid-submit: the vendor may have the job, so a person decides (unless free)."""
     now = timezone.now()
@@ -553,18 +583,28 @@ def recover_abandoned() -> int:
 def _guarded(fn, generation_id: int) -> tuple[bool, str | None]:
     """Run one step in a pool thread; a poison row is pushed back so it cannot wedge the loop.
 
+    The thread keeps its database connection between steps (Django closes it past CONN_MAX_AGE or
+    after an error): opening one per step was a fifth of a busy worker's time.
     Returns whether this process won the row's claim, and the error if the step crashed."""
     try:
         close_old_connections()
         return bool(fn(generation_id)), None
     except Exception as exc:
         log.exception("%s(%s) failed", fn.__name__, generation_id)
-        Generation.objects.filter(pk=generation_id).update(
-            lease_until=None, next_poll_at=timezone.now() + timedelta(seconds=30)
-        )
+        now = timezone.now()
+        try:
+            # A submit that crashed may have reached the vendor: its lease ends now and recovery decides.
+            # Any other step is simply tried again a little later.
+            connection.close()
+            Generation.objects.filter(pk=generation_id, status=S.SUBMITTING).update(lease_until=now)
+            # A lost database connection is worth another try soon; a bug in a row is not.
+            later = timedelta(seconds=2 if isinstance(exc, DatabaseError) else 30)
+            Generation.objects.filter(pk=generation_id).exclude(status=S.SUBMITTING).update(
+                lease_until=None, next_poll_at=now + later
+            )
+        except DatabaseError:
+            log.warning("could not push back generation %s; its lease will run out", generation_id)
         return True, f"{fn.__name__}({generation_id}): {exc}"
-    finally:
-        connection.close()
 
 
 def sweep(*, limit: int = 500) -> SweepReport:
