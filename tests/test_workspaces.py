@@ -132,3 +132,16 @@ def test_projects_rename_and_archive(world):
         reverse("workspaces:detail", kwargs={"slug": "acme"}) + "?archived=1"
     ).content.decode()
     assert "Teaser" not in home and "Teaser" in archived
+
+
+def test_viewing_a_page_again_does_not_rewrite_the_session(world):
+    from django.urls import reverse
+
+    url = reverse(
+        "projects:detail", kwargs={"slug": world.workspace.slug, "project_id": world.project.public_id}
+    )
+    world.owner.client.get(url)
+    again = world.owner.client.get(url)
+    assert again.status_code == 200 and "sessionid" not in again.cookies
+    other = reverse("workspaces:detail", kwargs={"slug": world.workspace.slug})
+    assert "sessionid" not in world.owner.client.get(other).cookies  # same workspace: nothing to note

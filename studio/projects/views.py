@@ -5,7 +5,7 @@ from django.views.decorators.http import require_GET, require_POST
 from studio.http import AuthenticatedRequest
 from studio.projects import services
 from studio.projects.forms import ProjectForm
-from studio.workspaces.access import get_membership, get_project_for_user
+from studio.workspaces.access import get_membership, get_project_for_user, remember_workspace
 
 
 @require_POST
@@ -26,7 +26,7 @@ def project_detail(request: AuthenticatedRequest, slug: str, project_id: str):
     from studio.generations.views import render_project
 
     membership, project = get_project_for_user(request, slug, project_id)
-    request.session["workspace"] = slug
+    remember_workspace(request, slug)
     return render_project(request, membership, project)
 
 

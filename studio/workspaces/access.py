@@ -50,3 +50,10 @@ def get_project_for_user(
     except Project.DoesNotExist:
         raise Http404("No such project.") from None
     return membership, project
+
+
+def remember_workspace(request, slug: str) -> None:
+    """Note the workspace last used, for the home page; written only when it changes (a session write
+    on every page view would make each view a database write)."""
+    if request.session.get("workspace") != slug:
+        request.session["workspace"] = slug

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from studio.http import AuthenticatedRequest
 from studio.projects.models import Project
 from studio.workspaces import services
-from studio.workspaces.access import get_membership
+from studio.workspaces.access import get_membership, remember_workspace
 from studio.workspaces.forms import InviteForm, RoleForm, WorkspaceForm
 from studio.workspaces.models import Activity, Invite, Membership
 
@@ -38,7 +38,7 @@ def workspace_create(request: AuthenticatedRequest):
 @require_GET
 def workspace_detail(request: AuthenticatedRequest, slug: str):
     membership = get_membership(request, slug)
-    request.session["workspace"] = slug
+    remember_workspace(request, slug)
     show_archived = request.GET.get("archived") == "1"
     projects = Project.objects.filter(
         workspace_id=membership.workspace_id, archived_at__isnull=not show_archived

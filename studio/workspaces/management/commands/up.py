@@ -46,6 +46,10 @@ class Command(BaseCommand):
                 "2",
                 "--threads",
                 "4",
+                # Longer than the gallery's 2 s and 4 s polls: at gunicorn's default of 2 s, one poll in
+                # twenty met a connection being closed under it (bench/load.py).
+                "--keep-alive",
+                "5",
                 "--access-logfile",
                 "-",
                 "--log-level",
