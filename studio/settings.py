@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dj_database_url
 from cryptography.fernet import Fernet
+from kombu import Queue
 
 from studio.env import env, envbool, envfloat, envint, envlist, envsecret
 
@@ -226,6 +227,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 elif CELERY_BROKER_URL.startswith("redis://"):
     CELERY_BROKER_TRANSPORT = "studio.broker:RedisTransport"  # kombu's, surviving a Redis restart
 CELERY_TASK_IGNORE_RESULT = True
+# The sweeper's ticks have a queue of their own, which every worker consumes beside the nudges': a burst
+# of new jobs (one nudge each) must not hold back the polls and downloads of jobs already paid for.
+CELERY_TASK_QUEUES = (Queue("sweep"), Queue("celery"))
+CELERY_TASK_ROUTES = {"studio.generations.tasks.sweep_task": {"queue": "sweep"}}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -43,3 +43,14 @@ def test_a_consumer_racing_the_producer_only_ever_reads_whole_messages(tmp_path)
     consumer.join(60)
     assert sorted(m["n"] for m in received) == list(range(MESSAGES))
     assert not list(tmp_path.glob(".*.partial"))
+
+
+def test_sweeps_have_their_own_queue_and_every_worker_consumes_both():
+    from studio.celery import app
+    from studio.generations.tasks import submit_generation_task, sweep_task
+
+    def queue_of(task) -> str:
+        return app.amqp.router.route({}, task.name)["queue"].name
+
+    assert queue_of(sweep_task) == "sweep" and queue_of(submit_generation_task) == "celery"
+    assert set(app.amqp.queues) == {"sweep", "celery"}  # what a worker started without -Q consumes

@@ -150,6 +150,10 @@ class FaultRun:
         assert row["duplicates"] == 0, per_prompt
         assert not lost, lost
         assert set(per_prompt) <= {g.prompt.text for g in rows.values()}
+        # Whatever went wrong, the vendor key shows up in no worker's log and no stored error.
+        logs = "".join(Path(p.log_path).read_text(errors="replace") for p in self.processes.procs)
+        errors = "".join(f"{g.error_message}{g.error_detail}" for g in rows.values())
+        assert KEY not in logs and KEY not in errors, "a provider key leaked into a log or an error"
         return row
 
 
