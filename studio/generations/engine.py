@@ -593,11 +593,10 @@ def _guarded(fn, generation_id: int) -> tuple[bool, str | None]:
         log.exception("%s(%s) failed", fn.__name__, generation_id)
         now = timezone.now()
         try:
-            # A submit that crashed may have reached the vendor: its lease ends now and recovery decides.
-            # Any other step is simply tried again a little later.
+            # A row in 'submitting' keeps its lease (it may be another worker's, mid-call): when the lease
+            # runs out, recovery decides, since the vendor may have the job. Any other step is tried again
+            # a little later: soon after a lost database connection, not so soon after a bug in a row.
             connection.close()
-            Generation.objects.filter(pk=generation_id, status=S.SUBMITTING).update(lease_until=now)
-            # A lost database connection is worth another try soon; a bug in a row is not.
             later = timedelta(seconds=2 if isinstance(exc, DatabaseError) else 30)
             Generation.objects.filter(pk=generation_id).exclude(status=S.SUBMITTING).update(
                 lease_until=None, next_poll_at=now + later
