@@ -33,6 +33,10 @@ def test_a_consumer_racing_the_producer_only_ever_reads_whole_messages(tmp_path)
                 received.append(message.payload)
                 message.ack()
 
+    # Declare the queue once first: kombu's exchange table (not the messages, which this is about) is
+    # also written in place, and two connections declaring at the same instant can race on it.
+    with Connection(transport=Transport, transport_options=folders) as conn:
+        conn.SimpleQueue("race").close()
     consumer = threading.Thread(target=consume)
     consumer.start()
     with Connection(transport=Transport, transport_options=folders) as conn:
