@@ -1,18 +1,25 @@
 """Run the whole studio on one machine: migrate, make the demo login, start web, worker and beat.
 
-Ctrl-C stops all of them. Beyond one machine use the Procfile (gunicorn, celery worker, celery beat).
+The URL and the login are printed once all three are ready (the web answers, the worker consumes, beat
+ticks), and until then ``up`` says what it waits for. Ctrl-C stops all of them. Beyond one machine use the
+Procfile (gunicorn, celery worker, celery beat).
 """
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+import urllib.error
+import urllib.request
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from studio.workspaces.management.commands.demo import demo_login
 
@@ -50,8 +57,7 @@ class Command(BaseCommand):
                 # twenty met a connection being closed under it (bench/load.py).
                 "--keep-alive",
                 "5",
-                "--access-logfile",
-                "-",
+                # No gunicorn access log: studio.logs.AccessLogMiddleware writes the lines worth reading.
                 "--log-level",
                 "warning",
             ],
@@ -74,15 +80,30 @@ class Command(BaseCommand):
         }
         # SIGTERM (a service manager, `timeout`) stops everything the same way as Ctrl-C does.
         signal.signal(signal.SIGTERM, _interrupt)
-        running = {name: subprocess.Popen(cmd, start_new_session=True) for name, cmd in procs.items()}
+        ready_dir = Path(tempfile.mkdtemp(prefix="studio-up-"))
+        env = {**os.environ, "STUDIO_READY_DIR": str(ready_dir)}
+        self.stdout.write("Starting web, worker and beat…")
+        running = {
+            name: subprocess.Popen(cmd, start_new_session=True, env=env) for name, cmd in procs.items()
+        }
         url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}/"  # noqa: S104
-        self.stdout.write(self.style.SUCCESS(f"\nStudio is running at {url}"))
-        self.stdout.write(f"Log in as {username} / {password}   (Ctrl-C stops web, worker and beat)\n")
+        login_page = f"http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}/accounts/login/"  # noqa: S104
+        checks = {
+            "web": lambda: _answers(login_page),
+            "worker": lambda: (ready_dir / "worker").exists(),
+            "beat": lambda: (ready_dir / "beat").exists(),
+        }
+        failed = ""
         try:
-            while all(p.poll() is None for p in running.values()):
-                time.sleep(0.5)
+            if self._wait_until_ready(checks, running):
+                self.stdout.write(self.style.SUCCESS(f"\nStudio is running at {url}"))
+                self.stdout.write(
+                    f"Log in as {username} / {password}   (Ctrl-C stops web, worker and beat)\n"
+                )
+                while all(p.poll() is None for p in running.values()):
+                    time.sleep(0.5)
             dead = [name for name, p in running.items() if p.poll() is not None]
-            self.stderr.write(f"{', '.join(dead)} stopped; stopping the rest.")
+            failed = f"{', '.join(dead)} stopped; stopping the rest."
         except KeyboardInterrupt:
             self.stdout.write("\nStopping…")
         finally:
@@ -98,3 +119,32 @@ class Command(BaseCommand):
             for p in running.values():  # nothing may outlive `up`, not even an orphaned pool process
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(p.pid, signal.SIGKILL)
+            shutil.rmtree(ready_dir, ignore_errors=True)
+        if failed:
+            raise CommandError(failed)
+
+    def _wait_until_ready(self, checks: dict, running: dict) -> bool:
+        """Wait for every part, saying which are ready and what is still awaited; False if one stopped."""
+        started = time.monotonic()
+        waiting = dict(checks)
+        said_at = started
+        while waiting:
+            for name, ready in list(waiting.items()):
+                if ready():
+                    del waiting[name]
+                    self.stdout.write(f"  {name} ready ({time.monotonic() - started:.1f} s)")
+            if any(p.poll() is not None for p in running.values()):
+                return False
+            if waiting and time.monotonic() - said_at >= 10:
+                self.stdout.write(f"  still waiting for {' and '.join(waiting)}…")
+                said_at = time.monotonic()
+            time.sleep(0.2)
+        return True
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our own loopback URL
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
