@@ -143,6 +143,7 @@ from django.utils import timezone  # noqa: E402
 
 from studio.generations import engine, services  # noqa: E402
 from studio.generations.models import Generation  # noqa: E402
+from studio.generations.recipe import Recipe  # noqa: E402
 from studio.generations.tasks import submit_generation_task  # noqa: E402
 from studio.projects.models import Project  # noqa: E402
 from studio.prompts.models import Prompt  # noqa: E402
@@ -342,7 +343,8 @@ def create_jobs(count: int) -> None:
     Membership.objects.create(workspace=workspace, user=user, role="owner")
     project = Project.objects.create(workspace=workspace, name="Scale-out", created_by=user)
     texts = [f"a paper boat drifting on a pond at dawn, bench job {i}" for i in range(count)]
-    clean = services.validate_job(provider="siliconflow", model=MODEL, task=None, prompt=texts[0], size=SIZE)
+    recipe = Recipe(provider="siliconflow", model=MODEL, prompt=texts[0], size=SIZE)
+    clean = services.validate_job(recipe)
     with transaction.atomic():
         prompts = Prompt.objects.bulk_create(
             Prompt(workspace=workspace, project=project, author=user, text=text) for text in texts
@@ -362,6 +364,7 @@ def create_jobs(count: int) -> None:
                 duration=clean.duration,
                 seed=clean.seed,
                 params=clean.params,
+                recipe=recipe.asked(),
                 warnings=clean.warnings,
                 next_poll_at=now,
             )

@@ -42,6 +42,7 @@ project_patterns = (
 generation_patterns = (
     [
         path("new/<str:project_id>/", generation_views.generation_create, name="create"),
+        path("new/<str:project_id>/preview/", generation_views.generation_preview, name="preview"),
         path("news/", generation_views.gallery_news, name="news"),
         path("<str:generation_id>/", generation_views.generation_detail, name="detail"),
         path("<str:generation_id>/card/", generation_views.generation_card, name="card"),
@@ -94,6 +95,7 @@ urlpatterns = [
         throttle_token_misses(sharing_views.shared_media),
         name="shared_media",
     ),
+    path("w/<slug:slug>/assets/upload/", asset_views.asset_upload, name="asset_upload"),
     path("w/<slug:slug>/assets/<str:asset_id>/", asset_views.asset_file, name="asset_file"),
     path("public/assets/<str:token>/<str:name>", asset_views.public_asset, name="public_asset"),
     path("admin/", admin.site.urls),

@@ -140,6 +140,19 @@ def video(w):
     return {"slug": w.workspace.slug, "asset_id": a_video(w).public_id}
 
 
+def a_clip(w):
+    import tempfile
+    from pathlib import Path
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.media import make_video
+
+    with tempfile.TemporaryDirectory() as d:
+        data = make_video(Path(d) / "clip.mp4", 64, 48, frames=4).read_bytes()
+    return {"slot": "video", "file": SimpleUploadedFile("clip.mp4", data, content_type="video/mp4")}
+
+
 def video_frame(w):
     return {**video(w), "frame": 1}
 
@@ -187,6 +200,9 @@ ROUTES: dict[str, Route] = {
         "write",
         lambda w: {"model": "local:preview-t2v", "prompt": "a kite", "size": "832x480", "duration": "1"},
     ),
+    "generations:preview": Route(
+        "POST", proj, "write", lambda w: {"model": "local:preview-t2v", "prompt": "a kite", "duration": "1"}
+    ),
     "generations:detail": Route("GET", finished_generation, "read"),
     "generations:card": Route("GET", finished_generation, "read"),
     "generations:cancel": Route("POST", finished_generation, "write"),
@@ -213,6 +229,7 @@ ROUTES: dict[str, Route] = {
     "masks:mask_page": Route("GET", video, "read"),
     "masks:mask_frame": Route("GET", video_frame, "read"),
     "masks:mask_save": Route("POST", video, "write", a_mask),
+    "masks:painter": Route("GET", video, "read"),
     "workspaces:activity": Route("GET", ws, "read"),
     "gallery": Route("GET", ws, "read"),
     "share_project": Route("POST", proj, "write"),
@@ -227,6 +244,7 @@ ROUTES: dict[str, Route] = {
     "providers:key_remove": Route("POST", lambda w: {**ws(w), "provider": "jiekou"}, "owner"),
     "generations:poster": Route("GET", finished_generation, "read"),
     "asset_file": Route("GET", asset, "read"),
+    "asset_upload": Route("POST", ws, "write", a_clip),
     "public_asset": Route("GET", public_asset, "public"),
 }
 

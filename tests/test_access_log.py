@@ -54,3 +54,12 @@ def test_a_server_error_keeps_its_traceback(rf):
     assert QuietClientErrors().filter(record)
     record.status_code = 404
     assert not QuietClientErrors().filter(record)
+
+
+def test_the_job_forms_summary_asked_in_the_background_writes_no_line(world, access):
+    url = f"/w/acme/g/new/{world.project.public_id}/preview/"
+    response = world.owner.client.post(
+        url, {"model": "local:preview-t2v", "prompt": "a kite", "duration": "2"}
+    )
+    assert response.status_code == 200 and "Makes" in response.content.decode()
+    assert lines(access) == []

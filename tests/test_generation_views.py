@@ -5,6 +5,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from studio.generations.models import Generation
+from studio.generations.recipe import Recipe
 from tests.factories import make_generation
 from tests.media import make_image
 
@@ -213,11 +214,9 @@ def test_the_activity_feed_tells_who_did_what(world):
         workspace=world.workspace,
         project=world.project,
         user=world.editor.user,
-        provider="local",
-        model="preview-t2v",
-        prompt="a heron takes off",
-        size="832x480",
-        duration=1,
+        recipe=Recipe(
+            provider="local", model="preview-t2v", prompt="a heron takes off", size="832x480", duration=1
+        ),
     )
     page = world.viewer.client.get(reverse("workspaces:activity", kwargs={"slug": "acme"})).content.decode()
     assert "editor-user" in page and "started a video" in page and "a heron takes off" in page
@@ -309,9 +308,12 @@ def test_a_refused_job_keeps_the_uploaded_image_for_the_next_try(world, tmp_path
             {"model": "local:preview-i2v", "prompt": "waves", "duration": "99", "image": fh},
         )
     page = refused.content.decode()
-    assert refused.status_code == 200 and "Your files are kept" in page and "first.png" in page
+    assert refused.status_code == 200
     kept_id = page.split('name="image_asset" value="', 1)[1].split('"', 1)[0]
     assert kept_id
+    # Shown in the first frame's own field, not in a note above an empty file input.
+    assert f'data-initial-id="{kept_id}"' in page and 'data-initial-name="first.png"' in page
+    assert "Your files are kept" not in page
     again = world.editor.client.post(
         create_url(world),
         {"model": "local:preview-i2v", "prompt": "waves", "duration": "2", "image_asset": kept_id},

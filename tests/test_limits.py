@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from studio.generations import limits, services
 from studio.generations.models import Generation
+from studio.generations.recipe import Recipe
 from studio.providers import pricing
 
 S = Generation.Status
@@ -25,7 +26,7 @@ def make(world, **fields):
         workspace=world.workspace,
         project=world.project,
         user=world.owner.user,
-        **{"prompt": "a kite over a windy beach", **T2V, **fields},
+        recipe=Recipe(**{"prompt": "a kite over a windy beach", **T2V, **fields}),
     )
 
 

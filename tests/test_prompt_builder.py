@@ -10,14 +10,18 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from studio.prompts import builder, services
-from studio.prompts.models import PART_NAMES, PromptTemplate, compose
+from studio.prompts.models import PART_NAMES, PromptTemplate, compose, sentence_start
 from studio.providers import catalog
 from tests.conftest import World
 
 # (parts, expected paragraph). The browser test feeds the same cases to the builder's JavaScript compose().
 COMPOSE_CASES: list[tuple[dict[str, str], str]] = [
     ({}, ""),
-    ({"action": "a kite flies"}, "a kite flies."),
+    ({"action": "a kite flies"}, "A kite flies."),
+    (
+        {"subject": "a golden retriever", "action": "runs along the beach"},
+        "A golden retriever. Runs along the beach.",
+    ),
     (
         {"changes": "Rain starts", "subject": "A woman", "camera": "Wide shot", "action": "She runs"},
         "A woman. She runs. Wide shot. Rain starts.",
@@ -27,20 +31,119 @@ COMPOSE_CASES: list[tuple[dict[str, str], str]] = [
         {"action": "Stop!", "details": "Why?", "scene": "Here.", "style": "一个女孩在跑步。"},
         "Stop! Why? Here. 一个女孩在跑步。",
     ),
-    ({"scene": "   \n ", "camera": "pan left"}, "pan left."),
-    ({"lighting": "Wide shot.   ", "style": "the end..."}, "Wide shot. the end..."),
-    ({"subject": "a\u3000b\x1cc\x85d", "action": "e\u2028f"}, "a b c d. e f."),
-    ({"subject": "zero\ufeffwidth", "action": "x\u200by"}, "zero\ufeffwidth. x\u200by."),
-    ({"details": "ends with (a bracket)", "scene": 'a "quote"'}, 'ends with (a bracket). a "quote".'),
+    ({"scene": "   \n ", "camera": "pan left"}, "Pan left."),
+    ({"lighting": "Wide shot.   ", "style": "the end..."}, "Wide shot. The end..."),
+    ({"subject": "a\u3000b\x1cc\x85d", "action": "e\u2028f"}, "A b c d. E f."),
+    ({"subject": "zero\ufeffwidth", "action": "x\u200by"}, "Zero\ufeffwidth. X\u200by."),
+    ({"details": "ends with (a bracket)", "scene": 'a "quote"'}, 'Ends with (a bracket). A "quote".'),
     ({"foo": "ignored", "camera": "Static camera"}, "Static camera."),
     ({"subject": "🎬 close-up of a cat 🐈"}, "🎬 close-up of a cat 🐈."),
-    ({name: f"{name} part" for name in PART_NAMES}, " ".join(f"{name} part." for name in PART_NAMES)),
+    # Only the first letter changes: nothing typed is lower-cased, a capital inside the first word stays.
+    (
+        {"subject": "a BIG red car from the USA", "action": "drives in NYC"},
+        "A BIG red car from the USA. Drives in NYC.",
+    ),
+    (
+        {"subject": "iPhone on a desk", "action": "eBay parcel opens", "scene": "x-ray room"},
+        "iPhone on a desk. eBay parcel opens. X-ray room.",
+    ),
+    (
+        {"subject": "élan vital", "action": "ένα σκυλί τρέχει", "scene": "собака бежит"},
+        "Élan vital. Ένα σκυλί τρέχει. Собака бежит.",
+    ),
+    # A part that starts with a non-letter or a CJK character is left as typed.
+    (
+        {
+            "subject": "3 dogs",
+            "action": '"stop," she says',
+            "details": "{product} turns",
+            "scene": "一个女孩",
+        },
+        '3 dogs. "stop," she says. {product} turns. 一个女孩.',
+    ),
+    (
+        {"subject": "「走吧」他说", "action": "ßtraße sign", "camera": "(close-up)"},
+        "「走吧」他说. ßtraße sign. (close-up).",
+    ),
+    # No full stop after a sentence end, also a CJK/full-width one or one followed by closing quotes/brackets.
+    (
+        {"subject": "真的\uff01", "action": "真的\uff1f", "details": "走吧\uff0e", "scene": "wait…"},
+        "真的\uff01 真的\uff1f 走吧\uff0e Wait…",
+    ),
+    (
+        {
+            "subject": 'she said "stop."',
+            "action": "he waved (twice!)",
+            "details": "「走吧。」",
+            "scene": "“Why?”",
+        },
+        'She said "stop." He waved (twice!) 「走吧。」 “Why?”',
+    ),
+    (
+        {"subject": "she said “stop.”\u2019", "action": "ends with a quote”", "details": "a list: one, two"},
+        "She said “stop.”\u2019 Ends with a quote”. A list: one, two.",
+    ),
+    # Full-width Latin letters are letters too.
+    ({"subject": "\uff48\uff49", "action": "done.)]"}, "\uff28\uff49. Done.)]"),
+    (
+        {name: f"{name} part" for name in PART_NAMES},
+        " ".join(f"{name[0].upper()}{name[1:]} part." for name in PART_NAMES),
+    ),
 ]
 
 
 @pytest.mark.parametrize(("parts", "expected"), COMPOSE_CASES)
 def test_compose_cases(parts, expected):
     assert compose(parts) == expected
+
+
+def test_compose_starts_each_sentence_with_a_capital_and_changes_nothing_else():
+    parts = {
+        "subject": "a golden retriever with a RED collar",
+        "action": "runs along the beach",
+        "details": "ears flap, tongue out",
+        "scene": "a sunlit beach at low tide.",
+        "camera": "tracking shot, low angle",
+        "lighting": "golden hour sunlight",
+        "style": "real-life footage",
+        "changes": "a wave washes over its paws!",
+    }
+    text = compose(parts)
+    assert text == (
+        "A golden retriever with a RED collar. Runs along the beach. Ears flap, tongue out. A sunlit beach at "
+        "low tide. Tracking shot, low angle. Golden hour sunlight. Real-life footage. A wave washes over its "
+        "paws!"
+    )
+    # Every sentence is the typed part with only its first letter raised.
+    rest = text
+    for name in PART_NAMES:
+        typed = parts[name]
+        sentence = typed[0].upper() + typed[1:]
+        if not sentence.endswith((".", "!")):
+            sentence += "."
+        assert rest.startswith(sentence), name
+        rest = rest[len(sentence) :].lstrip(" ")
+    assert rest == ""
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("a dog", "A dog"),
+        ("A dog", "A dog"),
+        ("aBC", "aBC"),  # a capital inside the first word: a name like iPhone, left alone
+        ("abc DEF", "Abc DEF"),
+        ("über cool", "Über cool"),
+        ("ß", "ß"),  # its capital is two letters: left alone
+        ("ǆ", "Ǆ"),
+        ("𐐨 deseret", "𐐀 deseret"),  # beyond the BMP
+        ("ⓐ circled", "ⓐ circled"),  # a symbol, not a letter
+        ("漢字", "漢字"),
+        ("", ""),
+    ],
+)
+def test_sentence_start(typed, expected):
+    assert sentence_start(typed) == expected
 
 
 # ------------------------------------------------------------------------------------------------ vocabulary
@@ -323,7 +426,7 @@ def test_template_parts_json_for_own_and_builtin(world, builtins):
     )
     assert list(data["parts"]) == list(PART_NAMES)
     assert data["parts"]["subject"] == "A woman in a yellow raincoat" and data["parts"]["scene"] == ""
-    assert data["text"] == "A woman in a yellow raincoat. walks along the pier."
+    assert data["text"] == "A woman in a yellow raincoat. Walks along the pier."
     anime = PromptTemplate.objects.get(workspace=None, name="Anime-style scene")
     data = world.viewer.client.get(url("template_parts", world, template_id=anime.pk)).json()
     assert data["builtin"] is True and "{character}" in data["blanks"]
@@ -403,6 +506,6 @@ def test_partial_keeps_a_hand_edited_prompt_when_the_form_comes_back(world):
     assert ">A red kite climbs over the dunes.</textarea>" in html
     assert ">blurry</textarea>" in html and "Too long." in html
     plain = builder.builder_context(
-        world.editor.membership, parts={"action": "a kite flies"}, prompt="a kite flies."
+        world.editor.membership, parts={"action": "a kite flies"}, prompt="A kite flies."
     )
     assert plain["manual"] is False

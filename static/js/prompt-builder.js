@@ -19,6 +19,14 @@
   const WS_EDGES = new RegExp(`^[${WS}]+|[${WS}]+$`, "g");
   const WS_END = new RegExp(`[${WS}]+$`);
   const ENDS_SENTENCE = /[.!?。]$/;
+  // studio.prompts.models.SENTENCE_ENDS and CLOSERS: compose() adds no full stop after a sentence end,
+  // optionally followed by closing quotes or brackets.
+  const SENTENCE_ENDS = ".!?\u2026\u3002\uff01\uff1f\uff0e\uff61";
+  const CLOSERS =
+    "\"')]}\u00bb\u2019\u201d\u203a" +
+    "\u3009\u300b\u300d\u300f\u3011\u3015\u3017\u3019\u301b\uff02\uff07\uff09\uff3d\uff5d";
+  const inClass = (chars) => chars.replace(/[\\\]\[^-]/g, "\\$&");
+  const COMPOSED_END = new RegExp(`[${inClass(SENTENCE_ENDS)}][${inClass(CLOSERS)}]*$`, "u");
   const PLACEHOLDER = /\{[a-z][a-z0-9 _-]{0,30}\}/g;
   const SEPARATOR = "[,.;!?。]";
 
@@ -27,13 +35,28 @@
   /** Python's len(s.strip()): code points, not UTF-16 units. */
   const charCount = (s) => [...String(s ?? "").replace(WS_EDGES, "")].length;
 
-  /** studio.prompts.models.compose: one paragraph from the parts, in PART_NAMES order. */
+  /** studio.prompts.models.sentence_start: the first letter capitalised, nothing else changed. Only a
+   * lower-case letter whose capital is one character changes; a first word with a capital inside ("iPhone")
+   * and a part starting with anything else (digit, quote, {blank}, CJK) stay as typed. */
+  function sentenceStart(text) {
+    const first = String.fromCodePoint(text.codePointAt(0));
+    if (!/^\p{Ll}$/u.test(first)) return text;
+    const upper = first.toUpperCase();
+    if ([...upper].length !== 1) return text;
+    const firstWord = text.split(" ", 1)[0];
+    if (/\p{Lu}/u.test(firstWord.slice(first.length))) return text;
+    return upper + text.slice(first.length);
+  }
+
+  /** studio.prompts.models.compose: one paragraph from the parts, in PART_NAMES order; each part a sentence. */
   function compose(parts) {
     const sentences = [];
     for (const name of PART_NAMES) {
       const raw = parts && Object.prototype.hasOwnProperty.call(parts, name) ? parts[name] : "";
       const value = words(raw).join(" ");
-      if (value) sentences.push(ENDS_SENTENCE.test(value) ? value : `${value}.`);
+      if (!value) continue;
+      const sentence = sentenceStart(value);
+      sentences.push(COMPOSED_END.test(sentence) ? sentence : `${sentence}.`);
     }
     return sentences.join(" ");
   }
@@ -537,7 +560,10 @@
 
   window.StudioPromptBuilder = {
     PART_NAMES,
+    SENTENCE_ENDS,
+    CLOSERS,
     compose,
+    sentenceStart,
     words,
     charCount,
     addPhrase,

@@ -10,4 +10,5 @@ urlpatterns = [
     path("<str:asset_id>/", mask_views.mask_page, name="mask_page"),
     path("<str:asset_id>/frames/<int:frame>.jpg", mask_views.video_frame, name="mask_frame"),
     path("<str:asset_id>/save/", mask_views.mask_save, name="mask_save"),
+    path("<str:asset_id>/painter/", mask_views.painter_fragment, name="painter"),
 ]

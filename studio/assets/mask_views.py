@@ -267,21 +267,23 @@ def mask_save(request: AuthenticatedRequest, slug: str, asset_id: str):
 
 @require_safe
 def mask_page(request: AuthenticatedRequest, slug: str, asset_id: str):
-    """A page of its own with the painter for one video: paint a mask, keep it as an image asset."""
+    """A page of its own with the painter for one video: paint a mask, keep it as an image asset, and
+    (given ``?project=``) generate the edit there; ``?from=<generation>`` starts from that job's prompt."""
+    from studio.generations.models import Generation
     from studio.projects.models import Project
-    from studio.providers.catalog import CATALOG
+    from studio.providers.catalog import iter_models
 
     membership = get_membership(request, slug)
     video = _video(membership, asset_id)
     project = Project.objects.filter(
-        workspace_id=membership.workspace_id, public_id=request.GET.get("project", "")
+        workspace_id=membership.workspace_id, public_id=request.GET.get("project", "")[:22]
     ).first()
-    vace_models = [
-        (f"{p}:{m.id}", m.label)
-        for p, models in CATALOG.items()
-        for m in models.values()
-        if "video_edit" in m.tasks
-    ]
+    source = (
+        Generation.objects.select_related("prompt")
+        .filter(workspace_id=membership.workspace_id, public_id=request.GET.get("from", "")[:22])
+        .first()
+    )
+    vace_models = [(m.key, m.label) for m in iter_models() if "video_edit" in m.tasks]
     return render(
         request,
         "assets/mask_demo.html",
@@ -291,5 +293,30 @@ def mask_page(request: AuthenticatedRequest, slug: str, asset_id: str):
             "mask_video": video,
             "project": project,
             "vace_models": vace_models,
+            "chosen_model": source.provider + ":" + source.model if source else "",
+            "prompt_text": source.prompt.text if source else "",
         },
     )
+
+
+@require_safe
+def painter_fragment(request: AuthenticatedRequest, slug: str, asset_id: str):
+    """The painter alone, for the job form to swap in beside its input video: it writes the saved mask and
+    its frame into the form's own fields, and the form's model settings carry mask type and expansion."""
+    membership = get_membership(request, slug)
+    video = _video(membership, asset_id)
+    response = render(
+        request,
+        "assets/mask_painter.html#mask-painter",
+        {
+            "workspace": membership.workspace,
+            "membership": membership,
+            "mask_video": video,
+            "mask_inputs_outside": True,
+            "mask_settings_outside": True,
+            "mask_asset_id": request.GET.get("mask", "")[:22],
+            "mask_frame": request.GET.get("frame", "")[:6] if request.GET.get("frame", "").isdigit() else "",
+        },
+    )
+    response["Cache-Control"] = "no-store"
+    return response

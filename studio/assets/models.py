@@ -43,3 +43,15 @@ class Asset(models.Model):
 
     def __str__(self) -> str:
         return self.original_name or self.public_id
+
+
+def describe_asset(asset: Asset) -> str:
+    """A kept file in a few words: "1280x720 · 3.0 s · 16 fps" (what the server measured)."""
+    bits = []
+    if asset.width and asset.height:
+        bits.append(f"{asset.width}x{asset.height}")
+    if asset.duration:
+        bits.append(f"{asset.duration:.1f} s")
+    if asset.kind == Asset.Kind.VIDEO and asset.fps:
+        bits.append(f"{asset.fps:g} fps")
+    return " · ".join(bits)

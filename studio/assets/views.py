@@ -1,8 +1,12 @@
 from django.contrib.auth.decorators import login_not_required
-from django.http import Http404
-from django.views.decorators.http import require_GET
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFilesSent, ValidationError
+from django.http import Http404, JsonResponse
+from django.http.multipartparser import MultiPartParserError
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
 
-from studio.assets.models import Asset
+from studio.assets.models import Asset, describe_asset
+from studio.assets.services import ARTICLE, SLOT_KINDS, create_asset
 from studio.assets.serving import serve_file
 from studio.assets.signing import read_token
 from studio.http import AuthenticatedRequest
@@ -27,3 +31,46 @@ def public_asset(request, token: str, name: str):
     if asset is None or not name.startswith(asset.public_id):
         raise Http404
     return serve_file(request, asset.file, content_type=asset.content_type)
+
+
+def asset_summary(asset: Asset, slug: str) -> dict:
+    """What a form shows for a kept input file (the same words the job form's fields render)."""
+    return {
+        "asset_id": asset.public_id,
+        "kind": asset.kind,
+        "name": asset.original_name or asset.public_id,
+        "url": reverse("asset_file", kwargs={"slug": slug, "asset_id": asset.public_id}),
+        "width": asset.width,
+        "height": asset.height,
+        "duration": asset.duration,
+        "fps": asset.fps,
+        "frames": asset.frames,
+        "has_audio": asset.has_audio,
+        "description": describe_asset(asset),
+        "painter_url": reverse("masks:painter", kwargs={"slug": slug, "asset_id": asset.public_id})
+        if asset.kind == Asset.Kind.VIDEO
+        else "",
+    }
+
+
+@require_POST
+def asset_upload(request: AuthenticatedRequest, slug: str):
+    """POST ``file`` and ``slot`` (a job form's input slot): keep the file as an Asset of that slot's kind,
+    answered as JSON (``asset_summary``), or ``{"error"}`` with status 400 in the person's words. The job
+    form keeps every input this way as soon as it is picked, so a refusal never loses it."""
+    membership = get_membership(request, slug, write=True)
+    slot = request.POST.get("slot", "")
+    if slot not in SLOT_KINDS:
+        return JsonResponse({"error": "This file has no place in the form."}, status=400)
+    kind = SLOT_KINDS[slot]
+    try:
+        files = request.FILES.getlist("file")
+    except (RequestDataTooBig, TooManyFilesSent, MultiPartParserError, SuspiciousOperation):
+        files = []
+    if len(files) != 1:
+        return JsonResponse({"error": f"Send {ARTICLE[kind]}, one file at a time."}, status=400)
+    try:
+        asset = create_asset(workspace=membership.workspace, user=request.user, source=files[0], expect=kind)
+    except ValidationError as exc:
+        return JsonResponse({"error": " ".join(exc.messages)}, status=400)
+    return JsonResponse(asset_summary(asset, slug))

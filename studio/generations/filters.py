@@ -6,9 +6,11 @@ from studio.providers import catalog
 
 
 class GalleryFilterForm(forms.Form):
+    """The gallery's filter bar. Labels are short because they sit visibly above small controls."""
+
     q = forms.CharField(
         required=False,
-        label="Search prompts",
+        label="Search",
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Search prompts"}),
     )
     status = forms.ChoiceField(
@@ -27,10 +29,17 @@ class GalleryFilterForm(forms.Form):
         choices=[("", "Any task")] + [(t, catalog.TASK_LABELS.get(t, t)) for t in catalog.TASKS],
     )
     author = forms.CharField(
-        required=False, max_length=150, widget=forms.TextInput(attrs={"placeholder": "Author"})
+        required=False, max_length=150, widget=forms.TextInput(attrs={"placeholder": "Username"})
     )
-    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    since = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs):
+        # The project page shows this form next to the job form, which has its own model and task
+        # fields: Django's default ids (id_model, id_task) would clash there, and a label would point
+        # at the other form's control.
+        kwargs.setdefault("auto_id", "filter-%s")
+        super().__init__(*args, **kwargs)
 
     def filters(self) -> GalleryFilters:
         if not self.is_valid():

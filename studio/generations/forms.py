@@ -9,21 +9,8 @@ import json
 
 from django import forms
 
+from studio.generations.recipe import Recipe
 from studio.providers import catalog
-
-SLOTS = (
-    "image",
-    "last_image",
-    "video",
-    "mask_image",
-    "mask_video",
-    "ref_images",
-    "first_frame",
-    "last_frame",
-    "first_clip",
-    "last_clip",
-    "audio",
-)
 
 
 def model_choices() -> list[tuple[str, list[tuple[str, str]]]]:
@@ -66,10 +53,14 @@ class GenerationForm(forms.Form):
         required=False, label="Negative prompt", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
     )
     size = forms.CharField(
-        required=False, max_length=16, help_text="WxH, e.g. 1280x720 (leave empty for the model's default)"
+        required=False,
+        max_length=16,
+        help_text="Width by height, e.g. 1280x720. Empty: the model's usual size, or the input's shape.",
     )
-    resolution = forms.CharField(required=False, max_length=8, help_text="e.g. 720P (DashScope)")
-    duration = forms.IntegerField(required=False, min_value=1, max_value=60, label="Duration (seconds)")
+    resolution = forms.CharField(required=False, max_length=8, help_text="e.g. 720P")
+    duration = forms.IntegerField(
+        required=False, min_value=1, max_value=60, label="Length", help_text="Seconds of video."
+    )
     seed = forms.IntegerField(required=False)
     params = forms.CharField(
         required=False,
@@ -96,7 +87,14 @@ class GenerationForm(forms.Form):
     mask_video_asset = forms.CharField(required=False, widget=forms.HiddenInput)
     first_clip_asset = forms.CharField(required=False, widget=forms.HiddenInput)
     last_clip_asset = forms.CharField(required=False, widget=forms.HiddenInput)
-    mask_frame_id = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    mask_frame_id = forms.IntegerField(
+        required=False,
+        min_value=1,
+        label="Frame the mask belongs to",
+        help_text="1 is the video's first frame. Painting the mask fills this in.",
+        widget=forms.NumberInput(attrs={"min": 1, "step": 1, "inputmode": "numeric"}),
+    )
+    remix_of = forms.CharField(required=False, max_length=22, widget=forms.HiddenInput)
     mask_type = forms.CharField(required=False, widget=forms.HiddenInput)
     expand_ratio = forms.FloatField(required=False, widget=forms.HiddenInput)
     expand_mode = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -159,15 +157,46 @@ class GenerationForm(forms.Form):
         provider, _, model = self.cleaned_data["model"].partition(":")
         return provider, model
 
-    def files_by_slot(self) -> dict[str, list]:
-        found = {}
-        for slot in ("image", "last_image", "video", "mask_image", "audio"):
-            f = self.cleaned_data.get(slot)
-            if f:
-                found[slot] = [f]
-        if self.cleaned_data.get("ref_images"):
-            found["ref_images"] = list(self.cleaned_data["ref_images"])
-        return found
+    def recipe(self, inputs: dict[str, list]) -> Recipe:
+        """The job this (valid) form asks for, with ``inputs`` (form field -> assets) under catalog slots."""
+        task = self.cleaned_data["task"] or None
+        provider, model = self.provider_model()
+        data = self.cleaned_data
+        return Recipe(
+            provider=provider,
+            model=model,
+            task=task,
+            prompt=data["prompt"],
+            parts=self.parts(),
+            negative=data["negative"],
+            size=data["size"] or None,
+            resolution=data["resolution"] or None,
+            duration=data["duration"],
+            seed=data["seed"],
+            params={**data["params"], **self.mask_params()},
+            inputs={slot_for(task, name): assets for name, assets in inputs.items() if assets},
+        )
+
+    @classmethod
+    def initial_from(cls, recipe: Recipe) -> dict:
+        """The form's starting values for a recipe (remix): every setting and every input, by id."""
+        params = dict(recipe.params)
+        initial = {"mask_frame_id": params.pop("mask_frame_id")} if "mask_frame_id" in params else {}
+        initial.update(
+            model=recipe.key,
+            task=recipe.task or "",
+            prompt=recipe.prompt,
+            negative=recipe.negative,
+            size=recipe.size or "",
+            resolution=recipe.resolution or "",
+            duration=recipe.duration,
+            seed=recipe.seed,
+            params=json.dumps(params) if params else "",
+        )
+        for slot, assets in recipe.inputs.items():
+            field = field_for(recipe.task, slot)
+            initial[cls.asset_field(field)] = ",".join(a.public_id for a in assets)
+        return initial
 
 
 # Form field -> catalog slot, by task: the extension's frames arrive in the first/last frame fields.
@@ -178,18 +207,21 @@ def slot_for(task: str | None, field: str) -> str:
     return FIELD_SLOT.get(task or "", {}).get(field, field)
 
 
+def field_for(task: str | None, slot: str) -> str:
+    return {v: k for k, v in FIELD_SLOT.get(task or "", {}).items()}.get(slot, slot)
+
+
 def job_catalog() -> dict:
     """What the job form's script needs to offer only what each model can do (keyed like the model field)."""
     from django.conf import settings
 
     data = {}
-    inverse = {t: {v: k for k, v in m.items()} for t, m in FIELD_SLOT.items()}
     for model in catalog.iter_models():
         tasks = {}
         for task in model.tasks:
             slots = []
             for slot in model.media_for(task).values():
-                field = inverse.get(task, {}).get(slot.name, slot.name)
+                field = field_for(task, slot.name)
                 slots.append(
                     {
                         "field": field,
@@ -218,6 +250,12 @@ def job_catalog() -> dict:
                 "sizes": list(model.sizes_for(task)),
                 "slots": slots,
                 "params": params,
+                # Inputs of which one (exactly_one) or some (at_least_one) must be given, by form field.
+                "groups": [
+                    {"rule": rule, "fields": [field_for(task, name) for name in names]}
+                    for rule, names, rule_tasks in model.media_rules
+                    if task in rule_tasks
+                ],
             }
         public = model.needs_public_urls
         data[f"{model.provider}:{model.id}"] = {

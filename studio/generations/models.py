@@ -47,6 +47,9 @@ class Generation(models.Model):
     duration = models.PositiveSmallIntegerField(null=True, blank=True)
     seed = models.BigIntegerField(null=True, blank=True)
     params = models.JSONField(default=dict, blank=True)
+    # What the person asked for (studio.generations.recipe.Recipe.asked): remix and run again start here,
+    # so "follow the input's shape" stays a choice instead of becoming the size it once resolved to.
+    recipe = models.JSONField(default=dict, blank=True)
     warnings = models.JSONField(default=list, blank=True)
     inputs = models.ManyToManyField("assets.Asset", through="GenerationInput", related_name="generations")
 

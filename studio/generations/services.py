@@ -4,7 +4,6 @@ retry, submit-again and remix. The web form and the `generate` command both call
 from __future__ import annotations
 
 import contextlib
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -12,10 +11,10 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from studio.assets.models import Asset
 from studio.assets.services import media_info
 from studio.generations import limits
 from studio.generations.models import Generation, GenerationInput, Rating
+from studio.generations.recipe import Recipe
 from studio.generations.states import transition
 from studio.prompts.models import Prompt, compose
 from studio.providers import catalog, pricing
@@ -25,43 +24,37 @@ from studio.workspaces.models import Activity, Workspace, record
 S = Generation.Status
 
 
-def validate_job(
-    *,
-    provider: str,
-    model: str,
-    task: str | None,
-    prompt: str,
-    negative: str = "",
-    size: str | None = None,
-    resolution: str | None = None,
-    duration: int | str | None = None,
-    seed: int | str | None = None,
-    params: dict[str, Any] | None = None,
-    inputs: dict[str, list[Asset]] | None = None,
-) -> catalog.CleanJob:
-    """The catalog's verdict as Django's ValidationError (field -> messages), or the clean job."""
-    if provider not in provider_names():
+def validate_job(recipe: Recipe) -> catalog.CleanJob:
+    """The catalog's verdict on a recipe as Django's ValidationError (field -> messages), or the clean job.
+
+    The prompt is checked as sent: ``create_generation`` composes it from the parts first when it is empty.
+    """
+    if recipe.provider not in provider_names():
         raise ValidationError(
-            {"provider": [f"Unknown provider {provider!r}. Choose one of: {', '.join(provider_names())}."]}
+            {
+                "provider": [
+                    f"Unknown provider {recipe.provider!r}. Choose one of: {', '.join(provider_names())}."
+                ]
+            }
         )
-    media = {slot: [media_info(a) for a in assets] for slot, assets in (inputs or {}).items() if assets}
+    media = {slot: [media_info(a) for a in assets] for slot, assets in recipe.inputs.items() if assets}
     request = catalog.JobRequest(
-        provider=provider,
-        model=model,
-        task=task or None,
-        prompt=prompt,
-        negative_prompt=negative,
-        size=size or None,
-        resolution=resolution or None,
-        duration=duration if duration not in ("", None) else None,
-        seed=seed if seed not in ("", None) else None,
-        params=dict(params or {}),
+        provider=recipe.provider,
+        model=recipe.model,
+        task=recipe.task or None,
+        prompt=recipe.prompt,
+        negative_prompt=recipe.negative,
+        size=recipe.size or None,
+        resolution=recipe.resolution or None,
+        duration=recipe.duration if recipe.duration not in ("", None) else None,
+        seed=recipe.seed if recipe.seed not in ("", None) else None,
+        params=dict(recipe.params),
         media=media,
     )
     try:
         clean = catalog.validate(request)
     except catalog.CatalogError as exc:
-        raise ValidationError({k if k != "__all__" else "__all__": v for k, v in exc.errors.items()}) from exc
+        raise ValidationError(exc.errors) from exc
     by_url = [
         s.name
         for s in clean.spec.media
@@ -75,48 +68,32 @@ def validate_job(
     return clean
 
 
+def with_composed_prompt(recipe: Recipe) -> Recipe:
+    """The recipe with its empty parts dropped and, when no final text was given, the parts composed."""
+    parts = {k: v for k, v in recipe.parts.items() if str(v).strip()}
+    return recipe.replace(parts=parts, prompt=(recipe.prompt or "").strip() or compose(parts))
+
+
 def create_generation(
     *,
     workspace,
     project,
     user,
-    provider: str,
-    model: str,
-    task: str | None = None,
-    prompt: str = "",
-    parts: dict[str, str] | None = None,
-    negative: str = "",
-    size: str | None = None,
-    resolution: str | None = None,
-    duration: int | str | None = None,
-    seed: int | str | None = None,
-    params: dict[str, Any] | None = None,
-    inputs: dict[str, list[Asset]] | None = None,
+    recipe: Recipe,
     remix_of: Generation | None = None,
     retry_of: Generation | None = None,
 ) -> Generation:
     """Validate everything, then save a queued Generation and nudge the worker after commit."""
     if project.workspace_id != workspace.pk:
         raise ValidationError({"project": ["That project belongs to another workspace."]})
-    for assets in (inputs or {}).values():
+    for assets in recipe.inputs.values():
         for asset in assets:
             if asset.workspace_id != workspace.pk:
                 raise ValidationError("An input file belongs to another workspace.")
-    parts = {k: v for k, v in (parts or {}).items() if str(v).strip()}
-    text = (prompt or "").strip() or compose(parts)
-    clean = validate_job(
-        provider=provider,
-        model=model,
-        task=task,
-        prompt=text,
-        negative=negative,
-        size=size,
-        resolution=resolution,
-        duration=duration,
-        seed=seed,
-        params=params,
-        inputs=inputs,
-    )
+    if remix_of is not None and remix_of.workspace_id != workspace.pk:
+        raise ValidationError("The video remixed belongs to another workspace.")
+    recipe = with_composed_prompt(recipe)
+    clean = validate_job(recipe)
     cost = pricing.estimate(clean.provider, clean.model, clean.duration)
     with transaction.atomic():
         limits.check(Workspace.objects.select_for_update().get(pk=workspace.pk), cost=cost)
@@ -124,9 +101,9 @@ def create_generation(
             workspace=workspace,
             project=project,
             author=user,
-            parts=parts,
-            text=text,
-            negative=negative.strip(),
+            parts=dict(recipe.parts),
+            text=recipe.prompt,
+            negative=recipe.negative.strip(),
         )
         generation = Generation.objects.create(
             workspace=workspace,
@@ -141,6 +118,7 @@ def create_generation(
             duration=clean.duration,
             seed=clean.seed,
             params=clean.params,
+            recipe=recipe.asked(),
             warnings=clean.warnings,
             cost_estimate=cost,
             next_poll_at=timezone.now(),
@@ -149,14 +127,14 @@ def create_generation(
         )
         GenerationInput.objects.bulk_create(
             GenerationInput(generation=generation, asset=asset, slot=slot, position=i)
-            for slot, assets in (inputs or {}).items()
+            for slot, assets in recipe.inputs.items()
             for i, asset in enumerate(assets)
         )
         record(
             workspace.pk,
             user,
             Activity.Verb.GENERATED,
-            summary=text[:120],
+            summary=recipe.prompt[:120],
             generation=generation,
             project=project,
         )
@@ -175,13 +153,6 @@ def _nudge(generation_id: int) -> None:
         logging.getLogger(__name__).warning(
             "could not enqueue generation %s; the sweeper will", generation_id
         )
-
-
-def inputs_of(generation: Generation) -> dict[str, list[Asset]]:
-    found: dict[str, list[Asset]] = {}
-    for link in generation.input_links.select_related("asset").order_by("slot", "position"):
-        found.setdefault(link.slot, []).append(link.asset)
-    return found
 
 
 def cancel_generation(*, generation: Generation) -> bool:
@@ -211,18 +182,7 @@ def retry_generation(*, generation: Generation, user) -> Generation:
         workspace=generation.workspace,
         project=generation.project,
         user=user,
-        provider=generation.provider,
-        model=generation.model,
-        task=generation.task,
-        prompt=generation.prompt.text,
-        parts=generation.prompt.parts,
-        negative=generation.prompt.negative,
-        size=generation.size or None,
-        resolution=generation.resolution or None,
-        duration=generation.duration,
-        seed=generation.seed,
-        params=generation.params,
-        inputs=inputs_of(generation),
+        recipe=Recipe.of(generation),
         retry_of=generation,
     )
 
@@ -239,25 +199,6 @@ def submit_again(*, generation: Generation, user) -> Generation:
         error_message=f"Submitted again as {new.public_id}.",
     )
     return new
-
-
-def remix_initial(generation: Generation) -> dict[str, Any]:
-    """What the builder form starts from when remixing: the whole recipe."""
-    return {
-        "provider": generation.provider,
-        "model": generation.model,
-        "task": generation.task,
-        "parts": generation.prompt.parts,
-        "prompt": generation.prompt.text,
-        "negative": generation.prompt.negative,
-        "size": generation.size,
-        "resolution": generation.resolution,
-        "duration": generation.duration,
-        "seed": generation.seed,
-        "params": generation.params,
-        "inputs": {slot: [a.public_id for a in assets] for slot, assets in inputs_of(generation).items()},
-        "remix_of": generation.public_id,
-    }
 
 
 def delete_generation(*, generation: Generation, user) -> None:

@@ -1,4 +1,3 @@
-import json
 import re
 
 from django.contrib import messages
@@ -14,12 +13,15 @@ from studio.assets.services import SLOT_KINDS, create_asset
 from studio.assets.serving import serve_file
 from studio.generations import limits, selectors, services
 from studio.generations.filters import GalleryFilterForm
-from studio.generations.forms import GenerationForm, LimitsForm, job_catalog, slot_for
+from studio.generations.forms import GenerationForm, LimitsForm, job_catalog
 from studio.generations.models import Generation
+from studio.generations.recipe import Recipe
 from studio.http import AuthenticatedRequest
+from studio.logs import quiet
 from studio.projects.forms import ProjectForm
 from studio.projects.models import Project
 from studio.providers import pricing
+from studio.providers.catalog import CatalogError, get_model
 from studio.workspaces.access import get_membership, get_project_for_user
 from studio.workspaces.models import Workspace
 
@@ -88,28 +90,13 @@ def generation_create(request: AuthenticatedRequest, slug: str, project_id: str)
     try:
         if not valid or upload_errors:
             raise ValidationError(upload_errors or {})
-        task = form.cleaned_data["task"] or None
-        inputs = {
-            slot_for(task, field): assets
-            for field, assets in {**_existing_inputs(form, membership), **uploads}.items()
-        }
-        provider, model = form.provider_model()
+        inputs = {**_existing_inputs(form, membership), **uploads}
         generation = services.create_generation(
             workspace=membership.workspace,
             project=project,
             user=request.user,
-            provider=provider,
-            model=model,
-            task=task,
-            prompt=form.cleaned_data["prompt"],
-            parts=form.parts(),
-            negative=form.cleaned_data["negative"],
-            size=form.cleaned_data["size"] or None,
-            resolution=form.cleaned_data["resolution"] or None,
-            duration=form.cleaned_data["duration"],
-            seed=form.cleaned_data["seed"],
-            params={**form.cleaned_data["params"], **form.mask_params()},
-            inputs=inputs,
+            recipe=form.recipe(inputs),
+            remix_of=_remix_source(membership, form.cleaned_data["remix_of"]),
         )
     except ValidationError as exc:
         data = request.POST.copy()
@@ -122,6 +109,43 @@ def generation_create(request: AuthenticatedRequest, slug: str, project_id: str)
     for warning in generation.warnings:
         messages.warning(request, warning)
     return redirect("projects:detail", slug=slug, project_id=project_id)
+
+
+@quiet
+@require_POST
+def generation_preview(request: AuthenticatedRequest, slug: str, project_id: str):
+    """What the job form would make, before anything is saved or sent: the same validation as Generate,
+    answered as the form's summary (output shape, length, cost, notes, or what is still missing)."""
+    from studio.providers.catalog import TASK_LABELS, aspect_label
+
+    membership, project = get_project_for_user(request, slug, project_id, write=True)
+    form = GenerationForm(request.POST)
+    context = {
+        "workspace": membership.workspace,
+        "project": project,
+        "usage": limits.usage(membership.workspace),
+    }
+    try:
+        if not form.is_valid():
+            raise ValidationError(form.errors)
+        recipe = services.with_composed_prompt(form.recipe(_existing_inputs(form, membership)))
+        clean = services.validate_job(recipe)
+    except ValidationError as exc:
+        context["missing"] = list(dict.fromkeys(exc.messages))
+    else:
+        model = get_model(clean.provider, clean.model)
+        followed = not recipe.size and bool(model.size_from_image) and bool(recipe.inputs)
+        context.update(
+            job=clean,
+            model=model,
+            task_label=TASK_LABELS.get(clean.task, clean.task),
+            aspect=aspect_label(clean.width, clean.height) if clean.width and clean.height else "",
+            follows_input=followed,
+            cost=pricing.estimate(clean.provider, clean.model, clean.duration),
+        )
+    response = render(request, "generations/job_form.html#job-summary", context)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _keep_uploads(form, membership, user) -> tuple[dict, dict]:
@@ -192,69 +216,87 @@ def _gallery_context(request, membership, project=None) -> dict:
         "news_cursor": news_cursor,
         "query": params.urlencode(),
         "gallery_url": request.path,
+        "partial": _fragment(request),
     }
 
 
-def _gallery_response(request, template: str, context: dict, status: int = 200):
+def _fragment(request) -> str:
+    """The gallery region an htmx request asks for, or "" for the whole page."""
     if request.htmx and request.GET.get("before"):
-        template = "generations/gallery.html#gallery-page"
-    elif request.htmx and request.htmx.target == "gallery-results":
-        template = "generations/gallery.html#gallery-results"
+        return "generations/gallery.html#gallery-page"
+    if request.htmx and request.htmx.target == "gallery-results":
+        return "generations/gallery.html#gallery-results"
+    return ""
+
+
+def _gallery_response(request, template: str, context: dict, status: int = 200):
+    template = context["partial"] or template
     response = render(request, template, context, status=status)
     patch_vary_headers(response, ["HX-Request", "HX-Target"])
     return response
 
 
-def _remix_source(request, membership) -> Generation | None:
-    public_id = request.GET.get("remix")
+def _remix_source(membership, public_id: str) -> Generation | None:
+    """The generation of this workspace being remixed, if any (an unknown id is simply no remix)."""
     if not public_id:
         return None
     return (
         Generation.objects.select_related("prompt")
-        .filter(workspace_id=membership.workspace_id, public_id=public_id)
+        .filter(workspace_id=membership.workspace_id, public_id=public_id[:22])
         .first()
     )
 
 
-def _remix_initial(request, membership) -> dict:
-    """The form's starting values when remixing: the whole recipe of a generation of this workspace."""
-    source = _remix_source(request, membership)
+def _tasks_of(generation: Generation) -> tuple[str, ...]:
+    """The tasks of the model a generation ran on (none for a model the catalog no longer has)."""
+    try:
+        return get_model(generation.provider, generation.model).tasks
+    except CatalogError:
+        return ()
+
+
+def _remix_initial(source: Generation | None) -> dict:
+    """The form's starting values when remixing: the whole recipe, inputs included."""
     if source is None:
         return {}
-    recipe = services.remix_initial(source)
-    return {
-        "model": f"{recipe['provider']}:{recipe['model']}",
-        "task": recipe["task"],
-        "prompt": recipe["prompt"],
-        "negative": recipe["negative"],
-        "size": recipe["size"],
-        "resolution": recipe["resolution"],
-        "duration": recipe["duration"],
-        "seed": recipe["seed"],
-        "params": json.dumps(recipe["params"]) if recipe["params"] else "",
-    }
+    return {**GenerationForm.initial_from(Recipe.of(source)), "remix_of": source.public_id}
 
 
-def _kept_inputs(form, membership) -> list:
-    """The assets a refused form still holds, to show the person their files were not lost."""
+def _input_fields(form, membership) -> list[dict]:
+    """Each upload slot of the job form with the assets it already holds (kept from a refused try, picked
+    on upload, or carried by a remix), so every field shows its own files."""
     from studio.assets.models import Asset
 
-    if form is None or not form.is_bound:
-        return []
-    ids = [
-        i
+    ids = {
+        slot: [i for i in str(form[GenerationForm.asset_field(slot)].value() or "").split(",") if i]
         for slot in GenerationForm.UPLOAD_SLOTS
-        for i in form.data.get(GenerationForm.asset_field(slot), "").split(",")
-        if i
+    }
+    wanted = {i for found in ids.values() for i in found}
+    assets = (
+        {
+            a.public_id: a
+            for a in Asset.objects.filter(workspace_id=membership.workspace_id, public_id__in=wanted)
+        }
+        if wanted
+        else {}
+    )
+    return [
+        {
+            "name": slot,
+            "field": form[slot],
+            "asset_field": form[GenerationForm.asset_field(slot)],
+            "kept": [assets[i] for i in ids[slot] if i in assets],
+            "kind": SLOT_KINDS[slot],
+        }
+        for slot in GenerationForm.UPLOAD_SLOTS
     ]
-    return list(Asset.objects.filter(workspace_id=membership.workspace_id, public_id__in=ids)) if ids else []
 
 
-def _builder(request, membership, form):
+def _builder(membership, form):
     """The prompt builder's state: what was last submitted, or a remix's recipe, or empty."""
     from studio.prompts.builder import builder_context, parts_from_post
 
-    if form is not None and form.is_bound:
+    if form.is_bound:
         return builder_context(
             membership,
             parts=parts_from_post(form.data),
@@ -262,32 +304,62 @@ def _builder(request, membership, form):
             negative=form.data.get("negative", ""),
             errors=form.errors,
         )
-    remix = _remix_source(request, membership)
-    if remix is not None:
-        return builder_context(
-            membership, parts=remix.prompt.parts, prompt=remix.prompt.text, negative=remix.prompt.negative
-        )
-    return builder_context(membership)
+    return builder_context(
+        membership,
+        parts=form.initial.get("parts"),
+        prompt=form.initial.get("prompt", ""),
+        negative=form.initial.get("negative", ""),
+    )
+
+
+def job_form_context(request, membership, project, form=None) -> dict:
+    """What the job form needs: the form (fresh, a remix's recipe, or a refused try), its inputs and the
+    builder. Only the full project page builds it; the gallery's fragments never do."""
+    remix = None
+    if form is None:
+        remix = _remix_source(membership, request.GET.get("remix", ""))
+        initial = _remix_initial(remix)
+        if remix is not None:
+            initial["parts"] = remix.prompt.parts
+            # "Edit inside a mask" from a video's page: the same recipe, another function of the model.
+            task = request.GET.get("task", "")
+            if task and task in _tasks_of(remix):
+                initial["task"] = task
+        form = GenerationForm(initial=initial)
+    elif form.is_bound:
+        remix = _remix_source(membership, form.data.get("remix_of", ""))
+    inputs = _input_fields(form, membership)
+    return {
+        "generation_form": form,
+        "remix": remix,
+        "input_fields": inputs,
+        "kept_image": next((f["kept"][0] for f in inputs if f["name"] == "image" and f["kept"]), None),
+        "builder": _builder(membership, form),
+        "job_catalog": job_catalog(),
+        "usage": limits.usage(membership.workspace),
+    }
 
 
 def render_project(request, membership, project, *, form=None, status=200):
     context = _gallery_context(request, membership, project)
-    context["kept_inputs"] = _kept_inputs(form, membership)
-    image_id = form.data.get("image_asset", "").split(",")[0] if form is not None and form.is_bound else ""
-    context["kept_image"] = next((a for a in context["kept_inputs"] if a.public_id == image_id), None)
-    context["builder"] = _builder(request, membership, form)
-    context["job_catalog"] = job_catalog()
-    context["usage"] = limits.usage(membership.workspace)
-    context.update(
-        {
-            "form": ProjectForm(initial={"name": project.name}),
-            "generation_form": form or GenerationForm(initial=_remix_initial(request, membership)),
-            "share_links": project.share_links.all(),
-            "share_action": reverse(
-                "share_project", kwargs={"slug": membership.workspace.slug, "project_id": project.public_id}
-            ),
-        }
-    )
+    if not context["partial"]:
+        context.update(job_form_context(request, membership, project, form))
+        context.update(
+            {
+                "form": ProjectForm(initial={"name": project.name}),
+                "share_links": project.share_links.all(),
+                "share_action": reverse(
+                    "share_project",
+                    kwargs={"slug": membership.workspace.slug, "project_id": project.public_id},
+                ),
+                # A refused form is shown at the page's own address, so a reload or a shared link is the
+                # project page, not the form's POST address.
+                "page_url": reverse(
+                    "projects:detail",
+                    kwargs={"slug": membership.workspace.slug, "project_id": project.public_id},
+                ),
+            }
+        )
     return _gallery_response(request, "projects/detail.html", context, status)
 
 
@@ -346,10 +418,14 @@ def generation_detail(request: AuthenticatedRequest, slug: str, generation_id: s
     membership = get_membership(request, slug)
     generation = get_generation_for_user(request, slug, generation_id)
     inputs = generation.input_links.select_related("asset")
+    from studio.providers.catalog import TASK_LABELS
+
     context = {
         "membership": membership,
         "workspace": membership.workspace,
         "g": generation,
+        "task_label": TASK_LABELS.get(generation.task, generation.task),
+        "can_mask_edit": "video_edit" in _tasks_of(generation),
         "inputs": inputs,
         "share_links": generation.share_links.all(),
         "rating": generation.ratings.filter(user=request.user).first(),

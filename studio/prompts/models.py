@@ -1,3 +1,6 @@
+import re
+import unicodedata
+
 from django.conf import settings
 from django.db import models
 
@@ -64,11 +67,47 @@ class PromptTemplate(models.Model):
         return self.name
 
 
+# A part that already ends a sentence gets no full stop. Sentence ends: . ! ? and the ellipsis, the CJK full
+# stop 。, the full-width exclamation mark, question mark and full stop, and the half-width ideographic full
+# stop. Closing quotes or brackets may follow (“She said "stop."”, “(twice!)”, “「走吧。」”). The builder's
+# script keeps the same two lists.
+SENTENCE_ENDS = ".!?\u2026\u3002\uff01\uff1f\uff0e\uff61"
+CLOSERS = (
+    "\"')]}\u00bb\u2019\u201d\u203a"
+    "\u3009\u300b\u300d\u300f\u3011\u3015\u3017\u3019\u301b\uff02\uff07\uff09\uff3d\uff5d"
+)
+SENTENCE_END = re.compile(f"[{re.escape(SENTENCE_ENDS)}][{re.escape(CLOSERS)}]*\\Z")
+
+
+def sentence_start(text: str) -> str:
+    """``text`` with its first letter capitalised, and nothing else changed.
+
+    Only a lower-case letter whose capital is a single character changes ("a dog" -> "A dog"); a part that
+    starts with anything else (a digit, a quote, a ``{blank}``, a CJK character) is left as typed, and so is
+    a first word that already has a capital inside it ("iPhone", "eBay").
+    """
+    if not text or unicodedata.category(text[0]) != "Ll":
+        return text
+    upper = text[0].upper()
+    if len(upper) != 1:  # "ß" -> "SS": leave it
+        return text
+    first_word = text.split(" ", 1)[0]
+    if any(unicodedata.category(c) == "Lu" for c in first_word[1:]):
+        return text
+    return upper + text[1:]
+
+
 def compose(parts: dict[str, str]) -> str:
-    """One paragraph from the parts, in the guide's order (no headings, no bullets)."""
+    """One paragraph from the parts, in the guide's order (no headings, no bullets).
+
+    Each part becomes a sentence: whitespace runs collapse to one space, the first letter is capitalised
+    (:func:`sentence_start`) and a full stop is added unless the part already ends a sentence. The builder's
+    script (``static/js/prompt-builder.js``) does exactly the same for the live preview.
+    """
     sentences = []
     for name in PART_NAMES:
         value = " ".join(str(parts.get(name, "")).split())
         if value:
-            sentences.append(value if value.endswith((".", "!", "?", "。")) else value + ".")
+            value = sentence_start(value)
+            sentences.append(value if SENTENCE_END.search(value) else value + ".")
     return " ".join(sentences)

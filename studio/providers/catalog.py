@@ -1,9 +1,10 @@
 """Every model the studio can drive, as data, plus the one function that checks a job against it.
 
-Facts come from the vendor pages in ``shared/seeds`` through ``shared/PROVIDERS.md``. Tags in help texts:
-``[000]``..``[004]`` name the seed, ``†`` the vendor's public docs outside the seeds, ``‡`` a third-party
-republication of the vendor's parameters (likely, not confirmed). Where no source states a limit the field
-is ``None`` and nothing is checked: the studio does not invent vendor limits.
+Facts come from the vendor pages in ``shared/seeds`` through ``shared/PROVIDERS.md``. Where each fact comes
+from is kept in ``source`` (on Param, MediaSlot and MediaLimits) and in ``notes``, never in ``help``, which
+creators read in the job form: ``[000]``..``[004]`` name the seed, ``†`` the vendor's public docs outside the
+seeds, ``‡`` a third-party republication of the vendor's parameters (likely, not confirmed). Where no source
+states a limit the field is ``None`` and nothing is checked: the studio does not invent vendor limits.
 
 This module is pure Python (no Django): forms, the ``generate``/``catalog`` commands, the engine and the
 vendor adapters all read it. Callers turn :class:`CatalogError` into Django's ``ValidationError``.
@@ -52,15 +53,16 @@ TASKS = (
     "video_extension",
     "video_outpainting",
 )
+# What each task is called where creators choose or read it (job form, gallery filter, job summary).
 TASK_LABELS = {
-    "t2v": "text to video",
-    "i2v": "image to video",
-    "flf2v": "first and last frame to video",
-    "image_reference": "reference images to video",
-    "video_repainting": "video repainting",
-    "video_edit": "local video edit (mask)",
-    "video_extension": "video extension",
-    "video_outpainting": "video outpainting",
+    "t2v": "Text to video",
+    "i2v": "Image to video",
+    "flf2v": "First and last frame to video",
+    "image_reference": "Video from reference images",
+    "video_repainting": "Repaint a video (keep its motion)",
+    "video_edit": "Edit inside a mask",
+    "video_extension": "Extend a video",
+    "video_outpainting": "Widen the frame (outpainting)",
 }
 VACE_TASKS = TASKS[3:]
 
@@ -85,6 +87,7 @@ class Param:
     ``required_with`` names a media slot whose presence makes the setting required.
     For ``type="list"``: ``choices`` restricts each item, ``items`` describes object items (each key a
     Param), ``max_items`` caps the count.
+    ``help`` is shown to creators in the job form; ``source`` says where the facts come from (not shown).
     """
 
     name: str
@@ -101,6 +104,7 @@ class Param:
     required_with: str = ""
     max_items: int | None = None
     items: tuple[Param, ...] | None = None
+    source: str = ""
 
     def applies_to(self, task: str) -> bool:
         return self.tasks is None or task in self.tasks
@@ -134,6 +138,9 @@ class MediaLimits:
 
 @dataclass(frozen=True)
 class MediaSlot:
+    """One input of a model. ``help`` is for creators; ``source`` (not shown) says where its facts come from;
+    the limits' own sources are in ``limits.source``."""
+
     name: str
     kind: str
     required: bool = False
@@ -146,6 +153,7 @@ class MediaSlot:
     is_list: bool = False  # the wire field is an array; CleanJob.media holds a list
     needs_public_url: bool = False
     group: str = ""
+    source: str = ""
 
     def applies_to(self, task: str) -> bool:
         return self.tasks is None or task in self.tasks
@@ -427,7 +435,8 @@ def _article(label: str) -> str:
 
 
 def _show_choice(c: Any) -> str:
-    return '"" (none)' if c == "" else str(c)
+    """A choice as creators see it: the empty one is "none" (the job form's select shows it so too)."""
+    return "none" if c == "" else str(c)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -509,7 +518,19 @@ VACE_EXTENSION_INPUTS = ("first_frame", "last_frame", "first_clip", "last_clip")
 
 def _vace_media(limits: dict[str, MediaLimits], public: bool) -> tuple[MediaSlot, ...]:
     def slot(
-        name, kind, *, tasks, required=False, many=1, limit, label, wire, help="", is_list=False, group=""
+        name,
+        kind,
+        *,
+        tasks,
+        required=False,
+        many=1,
+        limit,
+        label,
+        wire,
+        help="",
+        is_list=False,
+        group="",
+        source="[004]",
     ):
         return MediaSlot(
             name,
@@ -524,6 +545,7 @@ def _vace_media(limits: dict[str, MediaLimits], public: bool) -> tuple[MediaSlot
             is_list=is_list,
             needs_public_url=public,
             group=group,
+            source=source,
         )
 
     return (
@@ -537,7 +559,8 @@ def _vace_media(limits: dict[str, MediaLimits], public: bool) -> tuple[MediaSlot
             label="reference image",
             wire="input.ref_images_url",
             is_list=True,
-            help="1-3 images; one subject per image on a plain background, at most one background image.",
+            help="1 to 3 images: one subject per image, on a plain background. At most one of them may be "
+            "a background.",
         ),
         slot(
             "ref_images",
@@ -578,7 +601,8 @@ def _vace_media(limits: dict[str, MediaLimits], public: bool) -> tuple[MediaSlot
             limit=limits["video"],
             label="motion reference video",
             wire="input.video_url",
-            help="Optional motion reference; needs control_condition.",
+            help="Optional: a video whose motion the new video follows. If you give one, also fill in the "
+            "control condition setting.",
         ),
         slot(
             "mask_image",
@@ -587,7 +611,8 @@ def _vace_media(limits: dict[str, MediaLimits], public: bool) -> tuple[MediaSlot
             limit=limits["mask_image"],
             label="mask image",
             wire="input.mask_image_url",
-            help="White = area to edit, black = keep. Same resolution as the video. Give this or a mask video.",
+            help="White marks the area to edit, black what to keep. Same resolution as the input video. "
+            "Give either this or a mask video.",
         ),
         slot(
             "mask_video",
@@ -596,7 +621,8 @@ def _vace_media(limits: dict[str, MediaLimits], public: bool) -> tuple[MediaSlot
             limit=limits["mask_video"],
             label="mask video",
             wire="input.mask_video_url",
-            help="Same format, fps, resolution and length as the input video.",
+            help="Same format, frame rate, resolution and length as the input video. Give either this or a "
+            "mask image.",
         ),
         slot(
             "first_frame",
@@ -622,7 +648,7 @@ def _vace_media(limits: dict[str, MediaLimits], public: bool) -> tuple[MediaSlot
             label="first clip",
             wire="input.first_clip_url",
             group="clips",
-            help="At most 3 s; first and last clip together at most 3 s.",
+            help="At most 3 s; the first and last clip together at most 3 s.",
         ),
         slot(
             "last_clip",
@@ -632,7 +658,7 @@ def _vace_media(limits: dict[str, MediaLimits], public: bool) -> tuple[MediaSlot
             label="last clip",
             wire="input.last_clip_url",
             group="clips",
-            help="At most 3 s; first and last clip together at most 3 s.",
+            help="At most 3 s; the first and last clip together at most 3 s.",
         ),
     )
 
@@ -652,8 +678,10 @@ def _vace_params(*, local: bool) -> tuple[Param, ...]:
             tasks=("image_reference",),
             max_items=3,
             wire="parameters.obj_or_bg",
-            help="One entry per reference image: obj (subject) or bg (background). May be left out only "
-            "with a single image (then obj). At most one background is advised. [004]",
+            help="For each reference image, in order: obj if it shows a subject, bg if it is a background. "
+            "With a single image you may leave this empty (it counts as a subject). The vendor advises at "
+            "most one background.",
+            source="[004]",
         ),
         Param(
             "control_condition",
@@ -662,8 +690,9 @@ def _vace_params(*, local: bool) -> tuple[Param, ...]:
             required=True,
             tasks=("video_repainting",),
             wire="parameters.control_condition",
-            help="What to take from the video: face and body motion, body motion, depth (composition and "
-            "motion contours) or scribble (line art). [004]",
+            help="What to keep from the input video: posebodyface (face and body motion), posebody (body "
+            "motion), depth (composition and motion outlines) or scribble (line drawing).",
+            source="[004]",
         ),
         Param(
             "strength",
@@ -673,7 +702,8 @@ def _vace_params(*, local: bool) -> tuple[Param, ...]:
             max=1.0,
             tasks=("video_repainting",),
             wire="parameters.strength",
-            help="Higher stays closer to the source video. [004]",
+            help="The higher, the closer the result stays to the input video.",
+            source="[004]",
         ),
         Param(
             "control_condition",
@@ -682,7 +712,9 @@ def _vace_params(*, local: bool) -> tuple[Param, ...]:
             default="",
             tasks=("video_edit",),
             wire="parameters.control_condition",
-            help='Feature extraction for the edit: "" (none), posebodyface or depth. [004]',
+            help="What to take from the input video to guide the edit: none, posebodyface (face and body "
+            "motion) or depth (composition and motion outlines).",
+            source="[004]",
         ),
         Param(
             "mask_frame_id",
@@ -692,8 +724,10 @@ def _vace_params(*, local: bool) -> tuple[Param, ...]:
             tasks=("video_edit",),
             requires="mask_image",
             wire="input.mask_frame_id",
-            help="Frame (1-based) that the mask image belongs to; at most fps x duration + 1 of the input "
-            "video. Mask image only. [004]",
+            help="Which frame of the input video the mask image was drawn on: 1 is the first frame, and "
+            "the last you can choose is the video's frame rate times its length in seconds, plus 1. Only "
+            "with a mask image.",
+            source="[004]",
         ),
         Param(
             "mask_type",
@@ -703,7 +737,9 @@ def _vace_params(*, local: bool) -> tuple[Param, ...]:
             tasks=("video_edit",),
             requires="mask_image",
             wire="parameters.mask_type",
-            help="tracking: the area follows the object; fixed: it stays put. Mask image only. [004]",
+            help="tracking: the edited area follows the object as it moves; fixed: the area stays where "
+            "it is. Only with a mask image.",
+            source="[004]",
         ),
         Param(
             "expand_ratio",
@@ -714,7 +750,9 @@ def _vace_params(*, local: bool) -> tuple[Param, ...]:
             tasks=("video_edit",),
             requires="mask_type=tracking",
             wire="parameters.expand_ratio",
-            help="How far the tracked mask grows. tracking only. [004]",
+            help="How much the edited area grows around the tracked object. Only when the mask type is "
+            "tracking.",
+            source="[004]",
         ),
         Param(
             "expand_mode",
@@ -724,8 +762,9 @@ def _vace_params(*, local: bool) -> tuple[Param, ...]:
             tasks=("video_edit",),
             requires="mask_type=tracking",
             wire="parameters.expand_mode",
-            help="Shape of the tracked mask: polygon, rectangle or the object's own shape. tracking only. "
-            "[004]",
+            help="Shape of the edited area around the tracked object: hull (a polygon), bbox (a rectangle) "
+            "or original (the object's own outline). Only when the mask type is tracking.",
+            source="[004]",
         ),
         Param(
             "control_condition",
@@ -734,10 +773,13 @@ def _vace_params(*, local: bool) -> tuple[Param, ...]:
             tasks=("video_extension",),
             required_with="video",
             wire="parameters.control_condition",
-            help="Required when a motion reference video is given. [004] lists no values for this "
-            "function (elsewhere: posebodyface, posebody, depth, scribble).",
+            help="Needed when you give a motion reference video: what to take from it. The vendor lists no "
+            "values for extending a video; for repainting it takes posebodyface, posebody, depth or "
+            "scribble.",
+            source="[004] lists no values for video_extension; the values are video_repainting's",
         ),
     ]
+    towards = {"top": "upwards", "bottom": "downwards", "left": "to the left", "right": "to the right"}
     for side in ("top", "bottom", "left", "right"):
         params.append(
             Param(
@@ -748,7 +790,9 @@ def _vace_params(*, local: bool) -> tuple[Param, ...]:
                 max=2.0,
                 tasks=("video_outpainting",),
                 wire=f"parameters.{side}_scale",
-                help=f"Extend the canvas {side}wards by this factor, frame centred. 1.0 = unchanged. [004]",
+                help=f"Extend the picture {towards[side]} by this factor; 1 leaves that side unchanged. The "
+                "original frame stays centred.",
+                source="[004]",
             ),
         )
     if not local:
@@ -758,8 +802,10 @@ def _vace_params(*, local: bool) -> tuple[Param, ...]:
                 "bool",
                 default=None,
                 wire="parameters.prompt_extend",
-                help="Let an LLM rewrite the prompt (default not stated). The vendor advises turning it off "
-                "when the prompt and the video disagree. [004]",
+                help="Let the provider's AI rewrite and expand your prompt. If you leave it unset, the "
+                "provider's default applies (the vendor does not say whether that is on or off). The vendor "
+                "advises turning it off when the prompt and the video disagree.",
+                source="[004]; default not stated",
             ),
         )
     params.append(
@@ -768,9 +814,10 @@ def _vace_params(*, local: bool) -> tuple[Param, ...]:
             "bool",
             default=False,
             wire="parameters.watermark",
-            help='Add an "AI-generated" mark in the lower-right corner. [004]; default false ‡'
+            help='Add an "AI-generated" mark in the lower-right corner. Off unless you turn it on.'
             if not local
             else "Draw a preview mark in the lower-right corner.",
+            source="[004]; default false ‡" if not local else "studio (local renderer)",
         ),
     )
     return tuple(params)
@@ -795,24 +842,29 @@ def _ds_i2v(
             "bool",
             default=True,
             wire="parameters.prompt_extend",
-            help="Let an LLM rewrite the prompt; the result comes back as actual_prompt. [002]; default "
-            "true ‡",
+            help="Let the provider's AI rewrite and expand your prompt; the rewritten prompt is shown on "
+            "the video's page. On unless you turn it off.",
+            source="[002]; default true ‡; the rewritten prompt comes back as output.actual_prompt",
         ),
         Param(
             "watermark",
             "bool",
             default=False,
             wire="parameters.watermark",
-            help="Add a watermark. [002]; default false ‡",
+            help="Add a watermark to the video. Off unless you turn it on.",
+            source="[002]; default false ‡",
         ),
         Param(
             "template",
             "choice",
             choices=("flying",),
             wire="input.template",
-            help='Built-in effect template. [002] gives one value, "flying" (magic float), and names a '
-            "balloon-inflation effect without its value. Which models accept templates is not "
-            "stated. The prompt is ignored with a template ‡.",
+            help="A ready-made effect: flying (the subject floats as if by magic). The vendor also names a "
+            "balloon-inflation effect but not the value to ask for it, so it cannot be chosen here. Which "
+            "models take effects is not stated. With an effect the prompt is ignored.",
+            source='[002] gives one value, "flying" (magic float), and names a balloon-inflation effect '
+            "without its value; which models accept templates is not stated; prompt ignored with a "
+            "template ‡",
         ),
     ]
     media = [
@@ -825,7 +877,8 @@ def _ds_i2v(
             DS_I2V_IMAGE,
             label="first frame",
             wire="input.img_url",
-            help="Public URL or data URI. The output aspect follows this image. [002]",
+            help="The video takes this image's shape (aspect ratio).",
+            source="[002]; sent as a public URL or a data URI",
         ),
     ]
     if audio:
@@ -835,8 +888,9 @@ def _ds_i2v(
                 "bool",
                 default=True,
                 wire="parameters.audio",
-                help="Automatic dubbing on (default) or a silent video. Ignored when an audio file is "
-                "given. [002]",
+                help="On (the default): the provider makes a soundtrack for the video automatically. "
+                "Off: a silent video. Ignored when you give an audio file.",
+                source="[002]",
             ),
         )
         media.append(
@@ -850,8 +904,10 @@ def _ds_i2v(
                 label="audio file",
                 wire="input.audio_url",
                 needs_public_url=True,
-                help="wav/mp3, 3-30 s, at most 15 MB ‡. The picture follows the sound (lips, rhythm). "
-                "Longer audio is cut to the video ‡. Public URL only. [002]",
+                help="WAV or MP3, 3 to 30 s, at most 15 MB. The picture follows the sound (lip movements, "
+                "rhythm). Audio longer than the video is cut to the video's length. The provider fetches "
+                "this file from the studio's public address.",
+                source="[002]; formats, length and size ‡; longer audio cut to the video ‡; public URL only",
             ),
         )
     return Model(
@@ -930,8 +986,9 @@ _MODELS: list[Model] = [
                 "audio",
                 "bool",
                 default=False,
-                help="Add a generated soundtrack (or mix in the audio file you give) so the audio path can "
-                "be tried offline.",
+                help="Add a generated soundtrack (or mix in the audio file you give), so you can try videos "
+                "with sound offline.",
+                source="studio (local renderer)",
             ),
         ),
         media=(
@@ -997,7 +1054,9 @@ _MODELS: list[Model] = [
                 ),
                 label="first frame",
                 wire="image",
-                help="Public URL or data URI [001].",
+                help="Must be 16:9, 9:16 or 1:1; the video's size follows it (1280x720, 720x1280 or "
+                "960x960).",
+                source="[001]; sent as a public URL or a data URI; aspects and sizes [000]",
             ),
         ),
         wire=(
@@ -1124,14 +1183,33 @@ _MODELS: list[Model] = [
                         "path",
                         "str",
                         required=True,
-                        help="Hugging Face repo (e.g. Remade-AI/Cyberpunk) or a Civitai download URL; "
-                        "must suit Wan2.1 14B T2V.",
+                        help="A Hugging Face repository (e.g. Remade-AI/Cyberpunk) or a Civitai download "
+                        "link, made for Wan 2.1 14B text to video.",
+                        source="[003]",
                     ),
-                    Param("scale", "float", min=0.0, max=4.0, required=True, help="Strength, 0-4."),
+                    Param(
+                        "scale",
+                        "float",
+                        min=0.0,
+                        max=4.0,
+                        required=True,
+                        help="How strongly it applies, from 0 to 4.",
+                        source="[003]",
+                    ),
                 ),
-                help='Up to 3 LoRAs as [{"path": ..., "scale": ...}]. [003]',
+                help='Up to 3 LoRAs (add-on styles or characters), written as [{"path": ..., "scale": ...}].',
+                source="[003]",
             ),
-            Param("steps", "int", default=30, min=1, max=40, wire="steps", help="Inference steps. [003]"),
+            Param(
+                "steps",
+                "int",
+                default=30,
+                min=1,
+                max=40,
+                wire="steps",
+                help="How many steps the model takes to make the video.",
+                source="[003]",
+            ),
             Param(
                 "guidance_scale",
                 "float",
@@ -1139,7 +1217,8 @@ _MODELS: list[Model] = [
                 min=0.0,
                 max=10.0,
                 wire="guidance_scale",
-                help="How closely to follow the prompt. [003]",
+                help="How closely to follow the prompt.",
+                source="[003]",
             ),
             Param(
                 "flow_shift",
@@ -1148,21 +1227,24 @@ _MODELS: list[Model] = [
                 min=1.0,
                 max=10.0,
                 wire="flow_shift",
-                help="Higher gives faster, larger motion. [003]",
+                help="Higher gives faster, larger motion.",
+                source="[003]",
             ),
             Param(
                 "enable_safety_checker",
                 "bool",
                 default=True,
                 wire="enable_safety_checker",
-                help="Filter harmful output. [003]",
+                help="Filter out harmful results.",
+                source="[003]",
             ),
             Param(
                 "fast_mode",
                 "bool",
                 default=False,
                 wire="fast_mode",
-                help="Faster and cheaper, possibly lower quality. [003]",
+                help="Faster and cheaper, possibly lower quality.",
+                source="[003]",
             ),
         ),
         wire=(
@@ -1388,7 +1470,8 @@ def _resolve_task(
             return None
         if t not in model.tasks:
             errs.add(
-                "task", f"{model.id} does not do {t} ({TASK_LABELS[t]}). It does: {', '.join(model.tasks)}."
+                "task",
+                f"{model.id} does not do {t} (“{TASK_LABELS[t]}”). It does: {', '.join(model.tasks)}.",
             )
             return None
         return t

@@ -22,7 +22,7 @@ def test_three_jobs_finish_live_then_filter_watch_share_and_revoke(
         new_video = page.locator("details.new-generation")
         if new_video.get_attribute("open") is None:
             new_video.locator("> summary").click()
-        page.get_by_label("Model").select_option("local:preview-t2v")
+        page.locator("#generation-form").get_by_label("Model").select_option("local:preview-t2v")
         page.locator("#pb-part-action").fill(prompt)  # the builder composes the final prompt from its parts
         page.locator("select[name=size]").select_option("832x480")  # the model's sizes, offered as a list
         page.locator("select[name=duration]").select_option("3")

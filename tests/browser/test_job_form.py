@@ -23,19 +23,19 @@ def test_the_form_offers_only_what_each_model_takes(live_server, browser: Browse
     page = open_form(browser, live_server, world)
     image_field = page.locator('[data-field="image"]')
 
-    page.get_by_label("Model").select_option("jiekou:wan2.1-t2v")
+    page.locator("#generation-form").get_by_label("Model").select_option("jiekou:wan2.1-t2v")
     expect(image_field).to_be_hidden()
     expect(page.locator('[data-param="steps"] input')).to_have_value("30")
     expect(page.locator("select[name=size] option")).to_have_count(4)
 
-    page.get_by_label("Model").select_option("siliconflow:Wan-AI/Wan2.2-I2V-A14B")
+    page.locator("#generation-form").get_by_label("Model").select_option("siliconflow:Wan-AI/Wan2.2-I2V-A14B")
     expect(image_field).to_be_visible()
     expect(page.locator('[data-param="steps"]')).to_have_count(0)
 
-    page.get_by_label("Model").select_option("dashscope:wan2.1-vace-plus")
+    page.locator("#generation-form").get_by_label("Model").select_option("dashscope:wan2.1-vace-plus")
     expect(page.locator(".job-note")).to_contain_text("STUDIO_PUBLIC_BASE_URL")
     expect(page.locator("#job-submit")).to_be_disabled()
-    page.get_by_label("Task").select_option("video_outpainting")
+    page.locator("#generation-form").get_by_label("Task").select_option("video_outpainting")
     expect(page.locator('[data-param="left_scale"] input')).to_be_visible()
     expect(page.locator('[data-field="video"]')).to_be_visible()
 
@@ -43,7 +43,7 @@ def test_the_form_offers_only_what_each_model_takes(live_server, browser: Browse
 def test_an_i2v_job_on_the_local_provider(live_server, browser: Browser, world, tmp_path):
     image = make_image(tmp_path / "harbour.png", 1280, 720)
     page = open_form(browser, live_server, world)
-    page.get_by_label("Model").select_option("local:preview-i2v")
+    page.locator("#generation-form").get_by_label("Model").select_option("local:preview-i2v")
     page.locator('[data-field="image"] input[type=file]').set_input_files(str(image))
     expect(page.locator("input[name=image_asset]")).not_to_have_value("")  # checked and uploaded on pick
     page.locator("#pb-part-action").fill("boats rock gently in the harbour")
@@ -58,7 +58,7 @@ def test_an_i2v_job_on_the_local_provider(live_server, browser: Browser, world, 
 
 def test_a_draft_survives_a_reload_and_is_cleared_once_sent(live_server, browser: Browser, world):
     page = open_form(browser, live_server, world)
-    page.get_by_label("Model").select_option("local:preview-t2v")
+    page.locator("#generation-form").get_by_label("Model").select_option("local:preview-t2v")
     page.locator("#pb-part-action").fill("a fox trots across a frozen lake")
     page.locator("select[name=duration]").select_option("3")
     page.reload()
@@ -79,8 +79,8 @@ def test_outpainting_shows_the_padded_frame_as_the_scales_change(
 
     clip = make_video(tmp_path / "clip.mp4", 320, 180, frames=8)
     page = open_form(browser, live_server, world)
-    page.get_by_label("Model").select_option("local:preview-vace")
-    page.get_by_label("Task").select_option("video_outpainting")
+    page.locator("#generation-form").get_by_label("Model").select_option("local:preview-vace")
+    page.locator("#generation-form").get_by_label("Task").select_option("video_outpainting")
     page.locator("input[name=video]").set_input_files(str(clip))
     canvas = page.locator("canvas.outpaint-preview")
     expect(canvas).to_be_visible()

@@ -2,6 +2,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from studio.generations import services
+from studio.generations.recipe import Recipe
 from tests.browser.test_team_flow import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -15,11 +16,13 @@ def test_a_job_made_elsewhere_finishes_on_the_open_page_without_a_reload(
         workspace=world.workspace,
         project=world.project,
         user=world.owner.user,
-        provider="local",
-        model="preview-t2v",
-        prompt="a paper lantern drifting over a night lake",
-        size="832x480",
-        duration=2,
+        recipe=Recipe(
+            provider="local",
+            model="preview-t2v",
+            prompt="a paper lantern drifting over a night lake",
+            size="832x480",
+            duration=2,
+        ),
     )
     page = browser.new_page()
     log_in(page, live_server.url, world.owner.user.username)

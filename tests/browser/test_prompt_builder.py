@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from studio.prompts import services
-from studio.prompts.models import PART_NAMES, PromptTemplate, compose
+from studio.prompts.models import CLOSERS, PART_NAMES, SENTENCE_ENDS, PromptTemplate, compose
 from tests.browser.test_team_flow import log_in
 from tests.test_prompt_builder import COMPOSE_CASES
 
@@ -49,12 +49,62 @@ def test_javascript_compose_and_counts_match_python(builder_page: Page):
     cases = [parts for parts, _ in COMPOSE_CASES]
     got = page.evaluate("(cases) => cases.map((p) => window.StudioPromptBuilder.compose(p))", cases)
     assert got == [compose(p) for p in cases] == [expected for _, expected in COMPOSE_CASES]
+    # The same sentence-end and closing-mark lists as the server's.
+    assert page.evaluate(
+        "[window.StudioPromptBuilder.SENTENCE_ENDS, window.StudioPromptBuilder.CLOSERS]"
+    ) == [
+        SENTENCE_ENDS,
+        CLOSERS,
+    ]
     texts = ["", "  one  two\tthree\n", "a\u3000b\x1cc\ufeffd", "🎬 emoji 🐈 text", " 。漢字\u2029x "]
     counts = page.evaluate(
         "(ts) => ts.map((t) => [window.StudioPromptBuilder.words(t).length, window.StudioPromptBuilder.charCount(t)])",
         texts,
     )
     assert counts == [[len(t.split()), len(t.strip())] for t in texts]
+
+
+def sent(page: Page) -> dict[str, str]:
+    """What the builder's form would send: the final text and the parts, as the browser encodes them."""
+    return page.evaluate(
+        """() => {
+            const data = new FormData(document.querySelector("[data-prompt-builder]").closest("form"));
+            return {prompt: data.get("prompt"), parts_json: data.get("parts_json")};
+        }"""
+    )
+
+
+def test_live_preview_capitalises_each_sentence_and_sends_pythons_paragraph(builder_page: Page):
+    page = builder_page
+    typed = {
+        "subject": "a golden retriever",
+        "action": "runs along the beach",
+        "details": "iPhone photos on the sand, its ears flap",
+        "scene": "「海边」 at low tide",
+        "camera": "tracking shot, low angle.",
+        "lighting": "golden hour",
+        "style": "she said “slow motion.”",
+        "changes": "一只海鸥飞过",
+    }
+    for name, text in typed.items():
+        part(page, name).locator("textarea").fill(text)
+    expected = (
+        "A golden retriever. Runs along the beach. iPhone photos on the sand, its ears flap. 「海边」 at low tide. "
+        "Tracking shot, low angle. Golden hour. She said “slow motion.” 一只海鸥飞过."
+    )
+    assert compose(typed) == expected
+    expect(page.locator("[data-pb-preview]")).to_have_text(expected)
+    # What is sent is Python's compose of the same parts, and the parts exactly as typed.
+    form = sent(page)
+    assert form["prompt"] == expected
+    assert json.loads(form["parts_json"]) == typed
+    assert compose(json.loads(form["parts_json"])) == form["prompt"]
+    # Typing in a part updates the paragraph at once; what the person typed is never lower-cased.
+    part(page, "action").locator("textarea").fill("runs toward the CAMERA")
+    typed["action"] = "runs toward the CAMERA"
+    expect(page.locator("[data-pb-preview]")).to_have_text(compose(typed))
+    assert "Runs toward the CAMERA." in preview_text(page)
+    assert sent(page)["prompt"] == compose(typed)
 
 
 def test_build_count_switch_models_edit_save_and_load(builder_page: Page, world):

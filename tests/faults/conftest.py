@@ -19,6 +19,7 @@ from django.db import connection
 
 from studio.generations import services
 from studio.generations.models import Generation
+from studio.generations.recipe import Recipe
 from studio.providers.emulators import start_emulator
 from tests.media import probe
 from tests.processes import wait_for
@@ -86,9 +87,11 @@ class FaultRun:
                 workspace=self.world.workspace,
                 project=self.world.project,
                 user=self.world.owner.user,
-                provider=vendor,
-                prompt=f"{self.name}, job {len(self.jobs) + i}: a kite over a windy beach",
-                **JOB[vendor],
+                recipe=Recipe(
+                    provider=vendor,
+                    prompt=f"{self.name}, job {len(self.jobs) + i}: a kite over a windy beach",
+                    **JOB[vendor],
+                ),
             )
             for i in range(count)
         ]

@@ -29,6 +29,7 @@ from django.core.files.storage import FileSystemStorage
 from studio.assets.services import create_asset
 from studio.generations import engine, services
 from studio.generations.models import Generation
+from studio.generations.recipe import Recipe
 from studio.generations.services import create_generation
 from studio.providers.base import ErrorKind, ProviderError
 from studio.providers.catalog import CATALOG, parse_size
@@ -146,11 +147,13 @@ class ProviderContract:
                 workspace=world.workspace,
                 project=world.project,
                 user=world.owner.user,
-                provider=self.vendor,
-                model=case.model,
-                task=case.task,
-                inputs=inputs,
-                **{**kwargs, **case.fields, **fields},
+                recipe=Recipe(
+                    provider=self.vendor,
+                    model=case.model,
+                    task=case.task,
+                    inputs=inputs,
+                    **{**kwargs, **case.fields, **fields},
+                ),
             )
 
         return make

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 import pytest
 
@@ -173,6 +174,73 @@ def test_model_data_is_consistent(model):
         assert len(slots) == len(set(slots)), (t, slots)
 
 
+# Where a fact comes from, as the catalogue writes it: a seed number, or the dagger/double dagger marks.
+SOURCE_MARK = re.compile("\\[\\d{3}\\]|\u2020|\u2021")
+
+
+def _params_and_slots():
+    for m in C.iter_models():
+        for p in m.params:
+            yield m, p
+            yield from ((m, q) for q in p.items or ())
+        yield from ((m, s) for s in m.media)
+
+
+def test_help_texts_are_for_creators_and_the_sources_are_kept_apart():
+    with_source = 0
+    for m, item in _params_and_slots():
+        where = f"{m.key} {item.name}"
+        assert not SOURCE_MARK.search(item.help), where
+        assert '""' not in item.help and "default not stated" not in item.help, where
+        # no dotted field names (input.img_url) and no setting names as code (control_condition)
+        assert not re.search(r"\b[a-z_]+\.[a-z_]{2,}\b", item.help), where
+        assert not re.search(r"\b[a-z]+_[a-z_]+\b", item.help), where
+        if item.help:
+            assert (
+                item.help[0].isupper()
+                or item.help[0].isdigit()
+                or item.help.split(":")[0] in (item.choices or ())
+            ), where
+            assert item.help.endswith("."), where
+        with_source += bool(item.source)
+        if m.provider != "local":
+            assert item.source, f"{where} says where its facts come from"
+    assert with_source > 30
+    vace = get_model("dashscope", "wan2.1-vace-plus")
+    assert vace.param("obj_or_bg").source == "[004]"
+    assert vace.param("watermark").source == "[004]; default false \u2021"
+    assert "[002]" in get_model("dashscope", "wan2.2-i2v-flash").slot("image").source
+
+
+def test_help_texts_keep_the_facts():
+    vace = get_model("dashscope", "wan2.1-vace-plus")
+    edit = vace.param("control_condition", "video_edit").help
+    assert "none, posebodyface (face and body motion) or depth" in edit
+    assert "frame rate times its length in seconds, plus 1" in vace.param("mask_frame_id").help
+    assert "does not say whether that is on or off" in vace.param("prompt_extend").help
+    assert vace.param("top_scale").help.startswith("Extend the picture upwards by this factor")
+    assert vace.param("left_scale").help.startswith("Extend the picture to the left by this factor")
+    sound = get_model("dashscope", "wan2.5-i2v-preview")
+    assert "On unless you turn it off" in sound.param("prompt_extend").help
+    assert "WAV or MP3, 3 to 30 s, at most 15 MB" in sound.slot("audio").help
+    assert "16:9, 9:16 or 1:1" in get_model("siliconflow", "Wan-AI/Wan2.2-I2V-A14B").slot("image").help
+
+
+def test_empty_choice_shows_as_none():
+    assert C._show_choice("") == "none"
+    assert C._show_choice("depth") == "depth"
+
+
+def test_task_labels_are_short_sentence_case_and_name_no_provider():
+    assert set(C.TASK_LABELS) == set(TASKS)
+    assert C.TASK_LABELS["t2v"] == "Text to video"
+    assert C.TASK_LABELS["video_edit"] == "Edit inside a mask"
+    for task, label in C.TASK_LABELS.items():
+        assert label[0].isupper() and label[1:] == label[1:].lower(), task
+        assert len(label) <= 40 and "local" not in label.lower(), task
+    assert len(set(C.TASK_LABELS.values())) == len(TASKS)
+
+
 def test_siliconflow_facts():
     t2v, i2v = (
         get_model("siliconflow", "Wan-AI/Wan2.2-T2V-A14B"),
@@ -302,6 +370,11 @@ def test_as_data_round_trips_through_json():
     assert vace["sizes"][0] == "1280x720"
     assert {p["name"] for p in vace["params"]} >= {"obj_or_bg", "mask_frame_id", "expand_mode"}
     assert again["providers"]["jiekou"]["models"]["wan2.1-t2v"]["seed_max"] == 9999999999
+    assert again["tasks"]["video_edit"] == "Edit inside a mask"
+    # Where the facts come from is part of the data, apart from the help shown to creators.
+    obj_or_bg = next(p for p in vace["params"] if p["name"] == "obj_or_bg")
+    assert obj_or_bg["source"] == "[004]" and "[004]" not in obj_or_bg["help"]
+    assert next(s for s in vace["media"] if s["name"] == "mask_image")["source"] == "[004]"
     assert sum(len(p["models"]) for p in again["providers"].values()) == len(list(C.iter_models()))
 
 
@@ -965,7 +1038,7 @@ def test_control_condition_rules():
             params={"control_condition": "scribble"},
         ),
         "control_condition",
-        "posebodyface, depth",
+        "must be one of none, posebodyface, depth; you gave 'scribble'",
     )
     assert (
         validate(

@@ -24,6 +24,7 @@ from django.utils import timezone
 from studio.assets.services import create_asset
 from studio.generations import engine, services
 from studio.generations.models import Generation
+from studio.generations.recipe import Recipe
 from studio.generations.services import cancel_generation, create_generation
 from studio.providers.base import ErrorKind, ProviderError, RemoteState
 from studio.providers.dashscope import DashScopeProvider, region_of
@@ -376,11 +377,13 @@ def generate(world):
             workspace=world.workspace,
             project=world.project,
             user=world.owner.user,
-            provider="dashscope",
-            model=model,
-            prompt=prompt,
-            inputs={slot: v if isinstance(v, list) else [v] for slot, v in inputs.items()},
-            **kw,
+            recipe=Recipe(
+                provider="dashscope",
+                model=model,
+                prompt=prompt,
+                inputs={slot: v if isinstance(v, list) else [v] for slot, v in inputs.items()},
+                **kw,
+            ),
         )
 
     return make

@@ -6,6 +6,7 @@ import pytest
 
 from studio.generations import services
 from studio.generations.models import Generation
+from studio.generations.recipe import Recipe
 from tests.processes import wait_for
 
 pytestmark = pytest.mark.slow
@@ -17,11 +18,7 @@ def make_local_job(world, *, duration=1, size="832x480", prompt="a paper boat on
         workspace=world.workspace,
         project=world.project,
         user=world.owner.user,
-        provider="local",
-        model="preview-t2v",
-        prompt=prompt,
-        size=size,
-        duration=duration,
+        recipe=Recipe(provider="local", model="preview-t2v", prompt=prompt, size=size, duration=duration),
     )
 
 

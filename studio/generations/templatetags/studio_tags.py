@@ -19,3 +19,11 @@ def elapsed(start: datetime | None, end: datetime | None = None) -> str:
         return f"{minutes} min {seconds:02d} s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min"
+
+
+@register.filter
+def asset_facts(asset) -> str:
+    """A kept input file's measured facts: "1280x720 · 3.0 s · 16 fps"."""
+    from studio.assets.models import describe_asset
+
+    return describe_asset(asset)

@@ -17,6 +17,7 @@ from django.db import transaction
 from studio.assets.services import SLOT_KINDS, create_asset
 from studio.generations import engine, services
 from studio.generations.models import Generation
+from studio.generations.recipe import Recipe
 from studio.projects.models import Project
 from studio.providers.registry import provider_names
 from studio.workspaces.models import Membership, Workspace
@@ -156,15 +157,12 @@ class Command(BaseCommand):
                     ]
                     for slot, files in paths.items()
                 }
-                generation = services.create_generation(
-                    workspace=workspace,
-                    project=project,
-                    user=user,
+                recipe = Recipe(
                     provider=o["provider"],
                     model=o["model"],
                     task=task,
                     prompt=o["prompt"],
-                    parts={"camera": o["camera"]} if o["camera"] else None,
+                    parts={"camera": o["camera"]} if o["camera"] else {},
                     negative=o["negative"],
                     size=o["size"],
                     resolution=o["resolution"],
@@ -172,6 +170,9 @@ class Command(BaseCommand):
                     seed=o["seed"],
                     params=params,
                     inputs=inputs,
+                )
+                generation = services.create_generation(
+                    workspace=workspace, project=project, user=user, recipe=recipe
                 )
         except ValidationError as exc:
             lines = (
