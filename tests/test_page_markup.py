@@ -10,11 +10,8 @@ A control is named by a ``<label for>`` that points at it, an enclosing ``<label
 as soon as someone types.
 
 Pages are fetched as the owner, who can open every one of them; public pages (share links, log in,
-sign up) also as an anonymous visitor. Only full HTML pages are checked, not media, JSON or fragments.
-
-Problems known to be in templates another change is reworking are listed in KNOWN: those cases are
-expected to fail (strictly, so the mark has to go once they are fixed), and only with exactly those
-problems. Anything else on the same page still fails the test.
+sign up) also as an anonymous visitor. Only full HTML pages are checked; NOT_PAGES names the URLs that
+answer media, JSON or fragments, and any other URL that does not answer a page fails the test.
 """
 
 from __future__ import annotations
@@ -116,36 +113,35 @@ def parse(html: str) -> Markup:
 # ------------------------------------------------------------------------------------------ the pages
 
 
+# What a GET in the URL table answers that is not a full page (checked where it is used, or not markup).
+NOT_PAGES = {
+    "asset_file": "a media file",
+    "generations:poster": "a media file",
+    "generations:video": "a media file",
+    "masks:mask_frame": "a media file",
+    "public_asset": "a media file",
+    "shared_media": "a media file",
+    "prompts:template_parts": "JSON",
+    "generations:card": "an htmx fragment, part of the project page",
+    "generations:news": "an htmx fragment, part of the project page",
+    "masks:painter": "an htmx fragment, checked inside the job form by tests/browser/test_journeys.py",
+}
+# A logged-in owner is sent on from these; the anonymous case checks the page itself.
+REDIRECT_OWNERS = {"home", "login", "signup"}
+
+
 def _cases():
     for name in sorted(ROUTES):
         route = ROUTES[name]
-        if route.method != "GET" or EXPECT[route.kind]["owner"] != "ok":
+        if route.method != "GET" or EXPECT[route.kind]["owner"] != "ok" or name in NOT_PAGES:
             continue
-        yield name, "owner"
+        if name not in REDIRECT_OWNERS:
+            yield name, "owner"
         if route.kind == "public":
             yield name, "anonymous"
 
 
 CASES = list(_cases())
-
-
-class KnownProblems(AssertionError):
-    """Only the problems listed in KNOWN: an expected failure. Any other problem is a plain failure."""
-
-
-# Findings in templates that are being reworked elsewhere (the project page's job form, the prompt
-# builder, the image input, the mask painter): (check, page, persona) -> the exact problems expected.
-# Delete an entry once its template is fixed; the strict xfail turns into a failure until you do.
-KNOWN: dict[tuple[str, str, str], list[str]] = {}
-
-
-def _params(check: str):
-    for name, persona in CASES:
-        known = KNOWN.get((check, name, persona))
-        marks = (
-            [pytest.mark.xfail(strict=True, raises=KnownProblems, reason="; ".join(known))] if known else []
-        )
-        yield pytest.param(name, persona, id=f"{name}-{persona}", marks=marks)
 
 
 @pytest.fixture
@@ -172,39 +168,26 @@ def furnished(world, sample_mp4, tmp_path):
 
 
 def fetch(world, name: str, persona: str) -> Markup:
-    """The page parsed; skips the case when the URL answers with anything but a full HTML page."""
+    """The page, parsed; it must be a full HTML page (NOT_PAGES lists the URLs that are not)."""
     route = ROUTES[name]
     response = world.persona(persona).client.get(reverse(name, kwargs=route.kwargs(world)))
-    assert response.status_code < 400, (name, persona, response.status_code)
-    if response.status_code != 200:
-        pytest.skip(f"{name} answers {response.status_code} to {response.get('Location', '')}, checked there")
-    content_type = response.get("Content-Type", "")
-    if not content_type.startswith("text/html"):
-        pytest.skip(f"{name} is not a page ({content_type})")
+    assert response.status_code == 200, (name, persona, response.status_code, response.get("Location"))
+    assert response.get("Content-Type", "").startswith("text/html"), (name, response.get("Content-Type"))
     markup = parse(b"".join(response).decode() if response.streaming else response.content.decode())
-    if markup.root != "html":
-        pytest.skip(f"{name} is a fragment for htmx, not a page")
+    assert markup.root == "html", f"{name} is not a full page: add it to NOT_PAGES with the reason"
     return markup
 
 
-def check(name: str, persona: str, kind: str, problems: list[str]):
-    known = KNOWN.get((kind, name, persona), [])
-    unexpected = [p for p in problems if p not in known]
-    assert not unexpected, f"{name} as {persona}:\n  " + "\n  ".join(unexpected)
-    if problems:
-        raise KnownProblems(f"{name} as {persona}, still (see KNOWN):\n  " + "\n  ".join(problems))
-
-
-@pytest.mark.parametrize(("name", "persona"), list(_params("ids")))
+@pytest.mark.parametrize(("name", "persona"), CASES)
 def test_ids_are_unique(furnished, name, persona):
-    markup = fetch(furnished, name, persona)
-    check(name, persona, "ids", markup.duplicate_ids())
+    problems = fetch(furnished, name, persona).duplicate_ids()
+    assert not problems, f"{name} as {persona}:\n  " + "\n  ".join(problems)
 
 
-@pytest.mark.parametrize(("name", "persona"), list(_params("names")))
+@pytest.mark.parametrize(("name", "persona"), CASES)
 def test_every_form_control_has_an_accessible_name(furnished, name, persona):
-    markup = fetch(furnished, name, persona)
-    check(name, persona, "names", markup.unnamed_controls())
+    problems = fetch(furnished, name, persona).unnamed_controls()
+    assert not problems, f"{name} as {persona}:\n  " + "\n  ".join(problems)
 
 
 def test_the_checks_find_what_they_look_for():

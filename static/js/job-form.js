@@ -164,6 +164,14 @@
         tail = group.rule === "exactly_one" ? ` (this or the ${others.join(" or the ")}: one is needed)` : " (give at least one of these)";
       }
       if (label) label.textContent = `${sentenceCase(slot.label)}${slot.many > 1 ? ` (up to ${slot.many})` : ""}${tail}`;
+      // What the model does with this input, in the catalog's words (limits, what it is for).
+      let help = field.querySelector(":scope > .job-slot-help");
+      if (!help && slot.help) {
+        help = document.createElement("small");
+        help.className = "help job-slot-help";
+        (field.querySelector("input[type=file]:not([data-ii-file])") || field.lastElementChild).after(help);
+      }
+      if (help) { help.textContent = slot.help || ""; help.hidden = !slot.help; }
       const input = field.querySelector("input[type=file]");
       if (input && !input.matches("[data-ii-file]")) input.accept = ACCEPT[slot.kind] || "";
     });

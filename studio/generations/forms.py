@@ -229,6 +229,7 @@ def job_catalog() -> dict:
                         "required": slot.required,
                         "many": slot.many,
                         "label": slot.title,
+                        "help": slot.help,
                     }
                 )
             params = [

@@ -116,7 +116,7 @@ def generation_create(request: AuthenticatedRequest, slug: str, project_id: str)
 def generation_preview(request: AuthenticatedRequest, slug: str, project_id: str):
     """What the job form would make, before anything is saved or sent: the same validation as Generate,
     answered as the form's summary (output shape, length, cost, notes, or what is still missing)."""
-    from studio.providers.catalog import TASK_LABELS, aspect_label
+    from studio.providers.catalog import TASK_LABELS
 
     membership, project = get_project_for_user(request, slug, project_id, write=True)
     form = GenerationForm(request.POST)
@@ -139,13 +139,23 @@ def generation_preview(request: AuthenticatedRequest, slug: str, project_id: str
             job=clean,
             model=model,
             task_label=TASK_LABELS.get(clean.task, clean.task),
-            aspect=aspect_label(clean.width, clean.height) if clean.width and clean.height else "",
+            aspect=_shape(clean.width, clean.height),
             follows_input=followed,
             cost=pricing.estimate(clean.provider, clean.model, clean.duration),
         )
     response = render(request, "generations/job_form.html#job-summary", context)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _shape(width: int | None, height: int | None) -> str:
+    """A video's shape in a creator's words: "16:9", or "about 16:9" for 832x480."""
+    from studio.providers.catalog import ASPECT_TOLERANCE, closest_aspect
+
+    if not (width and height):
+        return ""
+    label, error = closest_aspect(width, height)
+    return label if error <= ASPECT_TOLERANCE else f"about {label}"
 
 
 def _keep_uploads(form, membership, user) -> tuple[dict, dict]:
