@@ -423,7 +423,7 @@ def wait_finished(emulator: Emulator, peaks: Peaks, children: list[Child], jobs:
     with httpx.Client(timeout=30) as client:
         while time.monotonic() < deadline:
             by_status = sample(emulator, peaks, client)
-            done = sum(by_status.get(s, 0) for s in (*Generation.FINISHED, S.SUBMIT_UNKNOWN))
+            done = sum(by_status.get(s, 0) for s in Generation.SETTLED)
             if done >= jobs:
                 return True
             dead = [c.name for c in children if c.proc.poll() is not None]

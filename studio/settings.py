@@ -188,7 +188,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        else "studio.staticfiles.StaticFilesStorage"
     },
 }
 # Uploads larger than this are streamed to a temporary file rather than kept in memory.

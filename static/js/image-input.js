@@ -1,5 +1,5 @@
 // First-frame image input: pick or drop one image, see its size and aspect at once, keep it on the server,
-// and crop it to exactly 16:9, 9:16 or 1:1 when it is none of those. No build step: plain ES2020.
+// and crop it to exactly 16:9, 9:16 or 1:1 when it is none of those. An ES module, no build step.
 // See templates/assets/image_input.html for the markup and what the surrounding form receives.
 //
 // Checks before anything is uploaded: the file's first bytes must be a JPEG, PNG, WebP, BMP or GIF; its
@@ -9,8 +9,9 @@
 //
 // The crop frame is kept in whole SOURCE pixels of exactly the chosen aspect: k*a x k*b for a:b. What is
 // posted is what is shown; the server cuts out the same rectangle.
+import { clamp, csrfToken, onEveryLoad } from "./lib.js";
+
 (() => {
-  if (window.StudioImageInput) return;
 
   const TOLERANCE = 0.01; // catalog.ASPECT_TOLERANCE
   const TARGETS = { "16:9": [16, 9, "1280x720"], "9:16": [9, 16, "720x1280"], "1:1": [1, 1, "960x960"] };
@@ -20,7 +21,6 @@
   const HEAD_BYTES = 512 * 1024;
   const FORMAT_NAMES = { jpeg: "JPEG", png: "PNG", webp: "WebP", bmp: "BMP", gif: "GIF" };
 
-  const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
   const ratio = (label) => {
     const [a, b] = label.split(":").map(Number);
     return a / b;
@@ -179,18 +179,6 @@
       } else break;
     }
     return Math.max(frames, 1);
-  }
-
-  function csrfToken(root) {
-    if (root.dataset.csrf) return root.dataset.csrf;
-    try {
-      const headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
-      if (headers["X-CSRFToken"]) return headers["X-CSRFToken"];
-    } catch {
-      /* fall through to the cookie */
-    }
-    const m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    return m ? decodeURIComponent(m[1]) : "";
   }
 
   class ImageInput {
@@ -802,7 +790,5 @@
     });
   }
   window.StudioImageInput = { closestAspect, closestTarget, aspectLabel, fits, sniff, headerInfo, gifFrames, init, instances };
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", () => init(document));
-  else init(document);
-  document.addEventListener("htmx:load", (event) => init(event.detail?.elt)); // an input swapped in by htmx
+  onEveryLoad(init); // and an input swapped in by htmx
 })();

@@ -3,15 +3,18 @@
 // (json_script "job-catalog"). Every input file is kept on the server as soon as it is picked, so a refused
 // form never loses it; the summary beside Generate asks the server what the job would make, with the same
 // validation Generate runs. Without JavaScript the plain fields stay and the server says what is wrong.
+import { csrfToken } from "./lib.js";
+
 (() => {
   const form = document.getElementById("generation-form");
   const source = document.getElementById("job-catalog");
   if (!form || !source) return;
   const catalog = JSON.parse(source.textContent);
-  const csrf = form.querySelector("input[name=csrfmiddlewaretoken]")?.value || "";
+  const csrf = csrfToken(form);
   const $ = (name) => form.elements.namedItem(name);
   const wrap = (name) => form.querySelector(`[data-field="${name}"]`);
-  const UPLOADS = ["image", "last_image", "video", "mask_image", "mask_video", "ref_images", "first_clip", "last_clip", "audio"];
+  // The input slots the server rendered (the first frame's image input, then every other file field).
+  const UPLOADS = [...form.querySelectorAll('[data-field="image"], [data-asset-input]')].map((el) => el.dataset.field);
   const OWN_FIELDS = ["mask_frame_id"];
   const ACCEPT = { image: "image/png,image/jpeg,image/webp,image/bmp", video: "video/mp4,video/webm,video/quicktime", audio: "audio/wav,audio/mpeg,audio/mp4" };
 

@@ -6,6 +6,8 @@
 // transparent elsewhere. Pointer positions are mapped from the displayed size to video pixels, so what
 // is painted does not depend on how large the painter is shown. "Use this mask" flattens it onto black
 // and posts a PNG; the server thresholds it to pure black and white.
+import { clamp, csrfToken, onEveryLoad } from "./lib.js";
+
 (() => {
   if (window.StudioMaskPainter) return;
 
@@ -14,7 +16,6 @@
   const TEXT_TYPES = new Set(["range", "checkbox", "radio", "button", "submit", "reset", "color", "file"]);
   let active = null; // the painter that keyboard shortcuts go to
 
-  const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
   const canvas = (w, h) => Object.assign(document.createElement("canvas"), { width: w, height: h });
 
   class MaskPainter {
@@ -552,7 +553,7 @@
           method: "POST",
           body,
           credentials: "same-origin",
-          headers: { "X-CSRFToken": this.root.dataset.csrf, Accept: "application/json" },
+          headers: { "X-CSRFToken": csrfToken(this.root), Accept: "application/json" },
         });
         const data = await r.json().catch(() => null);
         if (!r.ok || !data || data.error) {
@@ -633,7 +634,5 @@
   }
 
   window.StudioMaskPainter = { init, MaskPainter };
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
-  else init();
-  document.addEventListener("htmx:load", init); // a painter swapped in by htmx
+  onEveryLoad(init); // and a painter swapped in by htmx
 })();

@@ -1,15 +1,12 @@
-// The guided prompt builder (templates/prompts/builder.html). Plain ES2020, no build step.
+// The guided prompt builder (templates/prompts/builder.html). An ES module, no build step.
 //
 // Parts -> one paragraph with compose(), the same rule as studio.prompts.models.compose (tests check both
 // agree). The paragraph goes into the real `prompt` field; "Edit the final text" lets the user change it by
 // hand, and the builder then asks before overwriting it. Counts use Python's rules (str.split(), len() of
 // the stripped text in code points), so the numbers match what the server checks.
+import { onEveryLoad } from "./lib.js";
+
 (() => {
-  "use strict";
-  if (window.StudioPromptBuilder) {
-    window.StudioPromptBuilder.initAll(document);
-    return;
-  }
 
   // studio.prompts.models.PART_NAMES, in compose order.
   const PART_NAMES = ["subject", "action", "details", "scene", "camera", "lighting", "style", "changes"];
@@ -119,7 +116,12 @@
       this.negative = $("[data-pb-negative]");
       this.askBox = $("[data-pb-ask]");
       this.status = $("[data-pb-status]");
-      this.limits = JSON.parse($("#pb-limits, [data-pb-limits]")?.textContent || "{}");
+      // The builder's own limits, or (in the job form) each model's limits from the job catalog.
+      const own = $("#pb-limits, [data-pb-limits]");
+      const jobCatalog = document.getElementById("job-catalog");
+      this.limits = own
+        ? JSON.parse(own.textContent)
+        : Object.fromEntries(Object.entries(JSON.parse(jobCatalog?.textContent || "{}")).map(([key, m]) => [key, m.limits]));
       this.model = (this.form || document).querySelector('select[name="model"]');
       this.editing = root.dataset.manual === "1";
       this.handEdited = this.editing;
@@ -571,7 +573,5 @@
     initAll,
     get: (root) => instances.get(root),
   };
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", () => initAll(document));
-  else initAll(document);
-  document.addEventListener("htmx:load", (event) => initAll(event.detail?.elt));
+  onEveryLoad(initAll);
 })();

@@ -1,4 +1,4 @@
-// Small conveniences shared by every page. No build step: plain ES2020.
+// Small conveniences shared by every page. An ES module, no build step.
 document.addEventListener("click", (event) => {
   const field = event.target.closest("input.copyable");
   if (field) {
@@ -23,12 +23,11 @@ document.addEventListener("change", (event) => {
     bar.className = "compare-bar";
     document.body.append(bar);
   }
-  const slug = document.body.dataset.workspace;
   bar.hidden = picked.length === 0;
   bar.innerHTML = "";
   const link = document.createElement("a");
   link.className = "button primary";
-  link.href = `/w/${slug}/compare/?ids=${picked.slice(0, 4).join(",")}`;
+  link.href = `${document.body.dataset.compareUrl}?ids=${picked.slice(0, 4).join(",")}`;
   link.textContent = picked.length < 2 ? "Pick one more to compare" : `Compare ${Math.min(picked.length, 4)}`;
   if (picked.length < 2) link.setAttribute("aria-disabled", "true");
   bar.append(link);

@@ -1,8 +1,8 @@
 """Cropping a first-frame image to an exact aspect (16:9, 9:16 or 1:1) on the server, with Pillow.
 
 SiliconFlow's image to video maps the first frame's aspect to its output size: 16:9 -> 1280x720,
-9:16 -> 720x1280, 1:1 -> 960x960; other aspects are allowed but not recommended (PROVIDERS.md §5).
-DashScope and VACE take images of 360 to 2000 pixels a side (§4).
+9:16 -> 720x1280, 1:1 -> 960x960; other aspects are allowed but not recommended (SiliconFlow's image-to-video page).
+DashScope and VACE take images of 360 to 2000 pixels a side (the DashScope and VACE pages).
 
 A crop is exact: the result is ``k*a`` x ``k*b`` pixels for aspect ``a:b`` (1024x576 for 16:9, never
 1024x577), cut out of the source without scaling, so every pixel of the result is a pixel of the source.
@@ -30,7 +30,7 @@ from studio.providers.catalog import ASPECT_TOLERANCE, closest_aspect
 # The aspects a first frame is cropped to, as (width units, height units), and SiliconFlow's size for each.
 ASPECTS: dict[str, tuple[int, int]] = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1)}
 I2V_SIZES: dict[str, str] = {"16:9": "1280x720", "9:16": "720x1280", "1:1": "960x960"}
-# The smallest side any vendor states for a first frame (DashScope i2v and VACE: 360-2000 px, §4).
+# The smallest side any vendor states for a first frame (DashScope i2v and VACE: 360-2000 px).
 DEFAULT_MIN_SIDE = 360
 SUFFIX_RE = re.compile(r"-(?:16x9|9x16|1x1)$")
 SAVE_AS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WEBP", "BMP": "BMP", "GIF": "PNG"}

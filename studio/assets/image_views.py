@@ -8,7 +8,7 @@ Both POST views answer JSON describing an image Asset::
 
 ``aspect`` is the image's own aspect (``aspect_label``), ``closest`` the nearest of 16:9, 9:16 and 1:1
 with its relative error in percent, ``fits`` SiliconFlow's output size for each aspect the image is
-within 1 % of (PROVIDERS.md §5). A refused file or crop is ``{"error": "..."}`` with status 400: the
+within 1 % of (its image-to-video page). A refused file or crop is ``{"error": "..."}`` with status 400: the
 message is the one the person sees. Access is the workspace's: outsiders get 404, viewers 403 (the usual
 error pages, before any JSON).
 
@@ -51,8 +51,8 @@ from studio.workspaces.access import get_membership
 log = logging.getLogger(__name__)
 
 MB = 1024 * 1024
-VENDOR_FORMATS = {"jpeg", "png", "webp", "bmp"}  # what every vendor that states formats takes (§4)
-VENDOR_SIDES = (360, 2000)  # DashScope i2v and VACE (§4)
+VENDOR_FORMATS = {"jpeg", "png", "webp", "bmp"}  # what every vendor that states formats takes
+VENDOR_SIDES = (360, 2000)  # DashScope i2v and VACE
 
 
 def _error(message: str, status: int = 400) -> JsonResponse:

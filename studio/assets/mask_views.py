@@ -1,8 +1,8 @@
 """The mask painter's server side: frames of a video to paint on, and saving the painted mask.
 
 Frames are numbered the vendor's way: 1-based, frame N is the picture shown at (N - 1) / fps seconds
-(DashScope VACE ``mask_frame_id``, PROVIDERS.md §2.2). A mask is saved as an image Asset: a PNG in L mode
-holding only 0 (black, keep) and 255 (white, edit), at exactly the video's resolution (§4).
+(DashScope VACE's ``mask_frame_id``). A mask is saved as an image Asset: a PNG in L mode
+holding only 0 (black, keep) and 255 (white, edit), at exactly the video's resolution, as VACE asks.
 
 ``mask_save`` answers JSON: ``{"asset_id", "width", "height", "frame", "white_pixels", "name", "url"}``
 on success, ``{"error": "..."}`` with status 400 when the mask cannot be used. Access is the workspace's:
@@ -34,9 +34,8 @@ from studio.workspaces.access import get_membership
 
 THRESHOLD = 128  # grey >= 128 is white (edit), below is black (keep)
 MASK_FORMATS = {"PNG", "WEBP", "BMP", "JPEG"}
-MAX_MASK_BYTES = 10 * 1024 * 1024  # the vendor's limit for a mask image (§4)
+MAX_MASK_BYTES = 10 * 1024 * 1024  # VACE's limit for a mask image
 DATA_URL_RE = re.compile(r"^data:image/(?:png|webp|bmp|jpeg);base64,", re.IGNORECASE)
-VACE_SECONDS = 5  # VACE reads only the first 5 s of the input video (§4)
 
 
 class MaskError(Exception):
@@ -59,13 +58,6 @@ def frame_count(asset: Asset) -> int:
     if asset.duration and asset.fps:
         return max(1, round(asset.duration * asset.fps))
     return 0
-
-
-def vendor_last_frame(asset: Asset) -> int | None:
-    """The highest ``mask_frame_id`` VACE accepts for this video: fps x 5 s + 1, or None if unknown."""
-    if not asset.fps:
-        return None
-    return round(asset.fps * VACE_SECONDS) + 1
 
 
 def _open_video(asset: Asset):

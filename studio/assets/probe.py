@@ -12,7 +12,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from studio.providers.catalog import MediaInfo
 
@@ -188,7 +188,3 @@ def make_poster(video: Path, poster: Path, *, at: float = 1 / 3, max_side: int =
     poster.parent.mkdir(parents=True, exist_ok=True)
     image.save(poster, "JPEG", quality=85)
     return image.size
-
-
-def oriented(image: Image.Image) -> Image.Image:
-    return ImageOps.exif_transpose(image)

@@ -37,7 +37,7 @@ from studio.providers.registry import get_provider, provider_class
 
 log = logging.getLogger(__name__)
 S = Generation.Status
-REMOTE = (S.SUBMITTED, S.RUNNING, S.DOWNLOADING)
+REMOTE = Generation.AT_VENDOR
 SUBMIT_LEASE = timedelta(seconds=180)  # longer than any submit call may take
 POLL_LEASE = timedelta(seconds=300)  # covers a poll plus the download of a large result
 MAX_SUBMIT_ATTEMPTS = 8

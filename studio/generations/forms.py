@@ -10,15 +10,8 @@ import json
 from django import forms
 
 from studio.generations.recipe import Recipe
+from studio.prompts.builder import limits_for, model_choices
 from studio.providers import catalog
-
-
-def model_choices() -> list[tuple[str, list[tuple[str, str]]]]:
-    groups = []
-    for provider, models in catalog.CATALOG.items():
-        options = [(f"{provider}:{m.id}", f"{m.label}") for m in models.values()]
-        groups.append((catalog.PROVIDER_LABELS[provider], options))
-    return groups
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -259,8 +252,9 @@ def job_catalog() -> dict:
                 ],
             }
         public = model.needs_public_urls
-        data[f"{model.provider}:{model.id}"] = {
+        data[model.key] = {
             "tasks": tasks,
+            "limits": limits_for(model.provider, model.id),  # the prompt builder's counts
             "resolutions": list(model.resolutions),
             "durations": list(model.durations),
             "default_size": model.default_size or "",

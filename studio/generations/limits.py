@@ -20,7 +20,7 @@ from studio.generations.models import Generation
 from studio.providers.pricing import CENT
 
 S = Generation.Status
-IN_FLIGHT = (S.QUEUED, S.SUBMITTING, S.SUBMITTED, S.RUNNING, S.DOWNLOADING)
+IN_FLIGHT = Generation.IN_FLIGHT
 #: states whose job the vendor has (or may have) been paid for; failed jobs are not billed by the vendors
 BILLED = Q(status__in=(*IN_FLIGHT, S.SUBMIT_UNKNOWN, S.SUCCEEDED)) | (
     Q(status=S.CANCELED) & ~Q(external_id="")

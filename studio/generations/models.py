@@ -1,7 +1,10 @@
+import re
+
 from django.conf import settings
 from django.db import models
 
 from studio.ids import new_public_id
+from studio.providers.base import ErrorKind
 
 
 def result_path(instance: "Generation", filename: str) -> str:
@@ -22,12 +25,11 @@ class Generation(models.Model):
         CANCELED = "canceled", "Canceled"
         SUBMIT_UNKNOWN = "submit_unknown", "Submit unconfirmed"
 
-    class ErrorKind(models.TextChoices):
-        TRANSIENT = "transient"
-        PERMANENT = "permanent"
-        UNKNOWN_OUTCOME = "unknown"
-
+    # The groups every part of the studio reads, kept here once.
     FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELED)
+    AT_VENDOR = (Status.SUBMITTED, Status.RUNNING, Status.DOWNLOADING)  # the vendor has it (or we fetch it)
+    IN_FLIGHT = (Status.QUEUED, Status.SUBMITTING, *AT_VENDOR)  # the engine still moves it on its own
+    SETTLED = (*FINISHED, Status.SUBMIT_UNKNOWN)  # nothing more happens without a person
 
     public_id = models.CharField(max_length=22, unique=True, default=new_public_id, editable=False)
     workspace = models.ForeignKey(
@@ -64,7 +66,9 @@ class Generation(models.Model):
     queue_position = models.IntegerField(null=True, blank=True)
     remote_url = models.URLField(max_length=2000, blank=True)  # the vendor's result, until we hold a copy
 
-    error_kind = models.CharField(max_length=10, choices=ErrorKind.choices, blank=True)
+    error_kind = models.CharField(
+        max_length=10, choices=[(k.value, k.name.replace("_", " ").title()) for k in ErrorKind], blank=True
+    )
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
     error_detail = models.JSONField(null=True, blank=True)
@@ -106,13 +110,18 @@ class Generation(models.Model):
     def __str__(self) -> str:
         return f"{self.provider}/{self.model} {self.public_id} ({self.status})"
 
+    def download_name(self, ext: str) -> str:
+        """The file name a download is offered under: project, the prompt's first words, the id."""
+        words = re.sub(r"[^A-Za-z0-9]+", "-", self.prompt.text[:40]).strip("-").lower() or "video"
+        return f"{self.project.name[:30]}-{words}-{self.public_id[:6]}.{ext}".replace(" ", "-")
+
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
 
     @property
     def is_active(self) -> bool:
-        return not self.is_finished and self.status != self.Status.SUBMIT_UNKNOWN
+        return self.status in self.IN_FLIGHT
 
 
 class GenerationInput(models.Model):

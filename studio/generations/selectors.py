@@ -26,7 +26,7 @@ class GalleryFilters:
 
     def apply(self, qs: QuerySet[Generation]) -> QuerySet[Generation]:
         if self.status == "active":
-            qs = qs.exclude(status__in=[*Generation.FINISHED, Generation.Status.SUBMIT_UNKNOWN])
+            qs = qs.filter(status__in=Generation.IN_FLIGHT)
         elif self.status:
             qs = qs.filter(status=self.status)
         if self.provider:
@@ -100,10 +100,6 @@ def newer_than(
     when, pk = parsed
     qs = gallery_queryset(workspace=workspace, project=project, filters=filters)
     return list(qs.filter(Q(created_at__gt=when) | Q(created_at=when, pk__gt=pk))[:limit])
-
-
-def project_gallery(*, project, limit: int = PAGE_SIZE) -> list[Generation]:
-    return gallery_page(workspace=project.workspace, project=project, limit=limit)[0]
 
 
 def ops_overview(*, workspace) -> dict:

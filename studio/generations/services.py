@@ -237,9 +237,8 @@ def nudge_generation(*, generation: Generation) -> bool:
     jobs are submitted, and a row in 'submitting' goes through the sweeper's recovery like any other."""
     from django.utils import timezone
 
-    waiting = (S.QUEUED, S.SUBMITTED, S.RUNNING, S.DOWNLOADING, S.SUBMITTING)
     return bool(
-        Generation.objects.filter(pk=generation.pk, status__in=waiting).update(
+        Generation.objects.filter(pk=generation.pk, status__in=Generation.IN_FLIGHT).update(
             next_poll_at=timezone.now(), lease_until=timezone.now(), updated_at=timezone.now()
         )
     )

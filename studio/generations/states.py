@@ -56,11 +56,3 @@ def transition(
     if lease_expired_before is not None:
         query = query.filter(Q(lease_until__isnull=True) | Q(lease_until__lte=lease_expired_before))
     return query.update(status=dst, updated_at=now, **fields) == 1
-
-
-def touch(generation_id: int, *, status: str, **fields: Any) -> bool:
-    """Update non-status fields of a row only while it is still in ``status`` (e.g. progress, next poll)."""
-    return (
-        Generation.objects.filter(pk=generation_id, status=status).update(updated_at=timezone.now(), **fields)
-        == 1
-    )

@@ -1,5 +1,3 @@
-import re
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -22,25 +20,13 @@ from studio.projects.forms import ProjectForm
 from studio.projects.models import Project
 from studio.providers import pricing
 from studio.providers.catalog import CatalogError, get_model
-from studio.workspaces.access import get_membership, get_project_for_user
+from studio.workspaces.access import (
+    get_generation_for_user,
+    get_membership,
+    get_project_for_user,
+    remember_workspace,
+)
 from studio.workspaces.models import Workspace
-
-
-def get_generation_for_user(request, slug: str, public_id: str, *, write: bool = False) -> Generation:
-    membership = get_membership(request, slug, write=write)
-    generation = (
-        Generation.objects.select_related("prompt", "project", "workspace")
-        .filter(workspace_id=membership.workspace_id, public_id=public_id)
-        .first()
-    )
-    if generation is None:
-        raise Http404("No such generation.")
-    return generation
-
-
-def download_name(generation: Generation, ext: str) -> str:
-    words = re.sub(r"[^A-Za-z0-9]+", "-", generation.prompt.text[:40]).strip("-").lower() or "video"
-    return f"{generation.project.name[:30]}-{words}-{generation.public_id[:6]}.{ext}".replace(" ", "-")
 
 
 @require_GET
@@ -49,7 +35,7 @@ def generation_video(request: AuthenticatedRequest, slug: str, generation_id: st
     if not generation.video:
         raise Http404("This generation has no video yet.")
     return serve_file(
-        request, generation.video, content_type="video/mp4", download_name=download_name(generation, "mp4")
+        request, generation.video, content_type="video/mp4", download_name=generation.download_name("mp4")
     )
 
 
@@ -313,12 +299,14 @@ def _builder(membership, form):
             prompt=form.data.get("prompt", ""),
             negative=form.data.get("negative", ""),
             errors=form.errors,
+            limits=False,
         )
     return builder_context(
         membership,
         parts=form.initial.get("parts"),
         prompt=form.initial.get("prompt", ""),
         negative=form.initial.get("negative", ""),
+        limits=False,
     )
 
 
@@ -348,6 +336,14 @@ def job_form_context(request, membership, project, form=None) -> dict:
         "job_catalog": job_catalog(),
         "usage": limits.usage(membership.workspace),
     }
+
+
+@require_GET
+def project_page(request: AuthenticatedRequest, slug: str, project_id: str):
+    """A project: its job form and its gallery (the gallery's fragments, for htmx, at the same address)."""
+    membership, project = get_project_for_user(request, slug, project_id)
+    remember_workspace(request, slug)
+    return render_project(request, membership, project)
 
 
 def render_project(request, membership, project, *, form=None, status=200):

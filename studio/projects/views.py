@@ -1,11 +1,11 @@
 from django.contrib import messages
 from django.shortcuts import redirect
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST
 
 from studio.http import AuthenticatedRequest
 from studio.projects import services
 from studio.projects.forms import ProjectForm
-from studio.workspaces.access import get_membership, get_project_for_user, remember_workspace
+from studio.workspaces.access import get_membership, get_project_for_user
 
 
 @require_POST
@@ -19,15 +19,6 @@ def project_create(request: AuthenticatedRequest, slug: str):
         workspace=membership.workspace, name=form.cleaned_data["name"], user=request.user
     )
     return redirect("projects:detail", slug=slug, project_id=project.public_id)
-
-
-@require_GET
-def project_detail(request: AuthenticatedRequest, slug: str, project_id: str):
-    from studio.generations.views import render_project
-
-    membership, project = get_project_for_user(request, slug, project_id)
-    remember_workspace(request, slug)
-    return render_project(request, membership, project)
 
 
 @require_POST

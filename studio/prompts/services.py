@@ -62,12 +62,10 @@ def delete_template(*, template: PromptTemplate) -> None:
     template.delete()
 
 
-def sync_builtin_templates(model=PromptTemplate) -> int:
-    """Create or update the built-in templates (workspace NULL) from ``BUILTIN_TEMPLATES``, by name.
-
-    ``model`` is the migration's historical model when called from a migration."""
+def sync_builtin_templates() -> int:
+    """Create or update the built-in templates (workspace NULL) from ``BUILTIN_TEMPLATES``, by name."""
     for spec in BUILTIN_TEMPLATES:
-        model.objects.update_or_create(
+        PromptTemplate.objects.update_or_create(
             workspace=None,
             name=spec["name"],
             defaults={
@@ -77,7 +75,3 @@ def sync_builtin_templates(model=PromptTemplate) -> int:
             },
         )
     return len(BUILTIN_TEMPLATES)
-
-
-def remove_builtin_templates(model=PromptTemplate) -> None:
-    model.objects.filter(workspace=None, name__in=[t["name"] for t in BUILTIN_TEMPLATES]).delete()

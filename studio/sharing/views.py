@@ -9,11 +9,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from studio.assets.serving import serve_file
 from studio.generations.models import Generation
-from studio.generations.views import download_name, get_generation_for_user
 from studio.http import AuthenticatedRequest
 from studio.sharing import services
 from studio.sharing.models import ShareLink
-from studio.workspaces.access import get_membership, get_project_for_user
+from studio.workspaces.access import get_generation_for_user, get_membership, get_project_for_user
 
 
 def _private(response):
@@ -65,7 +64,7 @@ def shared_media(request, token: str, generation_id: str, kind: str):
             request,
             generation.video,
             content_type="video/mp4",
-            download_name=download_name(generation, "mp4"),
+            download_name=generation.download_name("mp4"),
         )
     else:
         response = serve_file(request, generation.poster, content_type="image/jpeg")

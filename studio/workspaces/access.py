@@ -17,6 +17,7 @@ from studio.workspaces.models import Membership
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
+    from studio.generations.models import Generation
     from studio.projects.models import Project
 
 
@@ -50,6 +51,23 @@ def get_project_for_user(
     except Project.DoesNotExist:
         raise Http404("No such project.") from None
     return membership, project
+
+
+def get_generation_for_user(
+    request: HttpRequest, slug: str, public_id: str, *, write: bool = False
+) -> Generation:
+    """A generation of workspace ``slug`` by its public id, with its prompt, project and workspace."""
+    from studio.generations.models import Generation
+
+    membership = get_membership(request, slug, write=write)
+    generation = (
+        Generation.objects.select_related("prompt", "project", "workspace")
+        .filter(workspace_id=membership.workspace_id, public_id=public_id)
+        .first()
+    )
+    if generation is None:
+        raise Http404("No such generation.")
+    return generation
 
 
 def remember_workspace(request, slug: str) -> None:

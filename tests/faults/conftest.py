@@ -105,7 +105,7 @@ class FaultRun:
         return wait_for(predicate, timeout=timeout, interval=0.05, what=what, logs=self.processes.logs)
 
     def wait_for_the_end(self, timeout: float = 90) -> None:
-        settled = (*Generation.FINISHED, S.SUBMIT_UNKNOWN)
+        settled = Generation.SETTLED
         self.wait_until(
             lambda: all(self.status(j) in settled for j in self.jobs), "every job to end", timeout=timeout
         )

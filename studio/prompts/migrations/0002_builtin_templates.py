@@ -1,21 +1,13 @@
-"""The built-in prompt templates (workspace NULL), from studio.prompts.builder.BUILTIN_TEMPLATES."""
+"""Once wrote the built-in prompt templates; the post_migrate hook in studio/prompts/apps.py does now.
+
+The hook runs after every migrate (the first one included) and after a test flush, so the templates always
+equal the code's; a migration importing today's code would also be one more place keeping them.
+"""
 
 from django.db import migrations
-
-
-def create_builtins(apps, schema_editor):
-    from studio.prompts.services import sync_builtin_templates
-
-    sync_builtin_templates(apps.get_model("prompts", "PromptTemplate"))
-
-
-def remove_builtins(apps, schema_editor):
-    from studio.prompts.services import remove_builtin_templates
-
-    remove_builtin_templates(apps.get_model("prompts", "PromptTemplate"))
 
 
 class Migration(migrations.Migration):
     dependencies = [("prompts", "0001_initial")]
 
-    operations = [migrations.RunPython(create_builtins, remove_builtins)]
+    operations = []

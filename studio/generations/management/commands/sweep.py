@@ -25,9 +25,7 @@ class Command(BaseCommand):
             totals.submitted += report.submitted
             totals.polled += report.polled
             totals.errors += report.errors
-            in_flight = Generation.objects.exclude(
-                status__in=[*Generation.FINISHED, Generation.Status.SUBMIT_UNKNOWN]
-            ).exists()
+            in_flight = Generation.objects.filter(status__in=Generation.IN_FLIGHT).exists()
             if not until_idle or not in_flight or time.monotonic() > deadline:
                 break
             time.sleep(interval)
