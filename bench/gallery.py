@@ -119,7 +119,7 @@ def seed() -> tuple[Client, str, str]:
         .first()
     )
     client = Client()
-    client.login(username="bench", password="bench-password-1")
+    client.force_login(get_user_model().objects.get(username="bench"))
     return client, project.public_id, running
 
 

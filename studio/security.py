@@ -1,23 +1,22 @@
-"""Security helpers: a Content-Security-Policy header, and throttles against guessing.
+"""Security helpers: a Content-Security-Policy header, and one lock against guessing on every door.
 
 The policy allows same-origin scripts, styles, media and requests only: no inline ``<script>``, no
 ``on…=`` attributes, no ``style=`` attributes, no ``eval`` (htmx filters such as ``[cond]`` in hx-trigger
 need eval, so the studio does without them). Pages ask for confirmation with ``data-confirm="…"``
 (static/js/confirm.js), never ``onsubmit``.
 
-Throttles count failures in Django's cache, in fixed windows that start with the first failure:
+Guessing is stopped by django-axes (settings ``AXES_*``): every failure on any door counts in one store
+(the database, so every web process and host shares it), by the username as Django reads it (NFKC,
+then case-folded, so a full-width or capitalised twin of a name is that name) and by the client's address:
 
-- login: per username (10 failures in 15 minutes) and per client address (50 in 15 minutes, higher
-  because an office shares one address). Past either, the login form answers 429 "Too many attempts;
-  try again in N minutes" without checking the password, so even the right one is refused; a
-  successful login clears the username's count. Any address can lock a username out for the window:
-  that is the price of stopping password guessing on one account from many addresses.
-- public tokens (share links, invites): per client address, 30 unknown tokens in 10 minutes, then
-  every token lookup from that address is 429 (a valid token too: a different answer would tell).
+- the site's login and the admin's login (Django's ``authenticate`` reports every failure);
+- password change (a wrong old password is reported here, by ``PasswordChangeView``);
+- public token lookups, share links and invites (an unknown token counts for the address).
 
-Limits can be changed with ``STUDIO_THROTTLES = {"login_user": (10, 900), ...}`` (count, seconds).
-The default cache is in-process memory: with several processes (gunicorn workers) or machines each
-keeps its own counts, so the limits multiply; point STUDIO_CACHE_URL at Redis to share them.
+Past the limit (``AXES_FAILURE_LIMIT``) a username or an address is refused on every door with 429 and a
+page saying when to try again (``locked_out``), even with the right password; each try during the lock
+starts its cool-off (``AXES_COOLOFF_TIME``) again. A successful login clears the username's failures.
+``manage.py axes_reset`` lifts every lock.
 
 The client address is REMOTE_ADDR, or behind a proxy (STUDIO_BEHIND_PROXY) the last address of
 X-Forwarded-For, the one the proxy itself appended. IPv6 clients are counted per /64, since one
@@ -26,19 +25,21 @@ machine usually owns a whole /64.
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import logging
 import math
-import time
+import unicodedata
+from datetime import timedelta
 from functools import wraps
 
+from axes.handlers.proxy import AxesProxyHandler
+from axes.signals import user_locked_out
 from django.conf import settings
-from django.contrib.auth.views import LoginView
-from django.core.cache import caches
-from django.core.exceptions import ValidationError
-from django.forms.utils import ErrorDict
-from django.http import Http404, HttpResponse
+from django.contrib.auth.signals import user_login_failed
+from django.contrib.auth.views import PasswordChangeView
+from django.http import Http404
+from django.shortcuts import render
+from django.utils import timezone
 
 log = logging.getLogger("studio.security")
 
@@ -78,60 +79,7 @@ class ContentSecurityPolicyMiddleware:
         return response
 
 
-# Throttles ------------------------------------------------------------------------------------------
-
-DEFAULT_THROTTLES = {
-    "login_user": (10, 15 * 60),
-    "login_ip": (50, 15 * 60),
-    "token_ip": (30, 10 * 60),
-}
-
-
-class Throttle:
-    """At most ``count`` failures per identity in a window that starts with the first one."""
-
-    def __init__(self, scope: str):
-        self.scope = scope
-
-    @property
-    def limit(self) -> tuple[int, int]:
-        overrides = getattr(settings, "STUDIO_THROTTLES", None) or {}
-        return tuple(overrides.get(self.scope, DEFAULT_THROTTLES[self.scope]))
-
-    def _keys(self, ident: str) -> tuple[str, str]:
-        digest = hashlib.sha256(ident.encode("utf-8", "surrogatepass")).hexdigest()[:40]
-        key = f"studio:throttle:{self.scope}:{digest}"
-        return key, key + ":until"
-
-    def wait(self, ident: str) -> int:
-        """Seconds until ``ident`` may try again; 0 when it may now."""
-        count, window = self.limit
-        key, until_key = self._keys(ident)
-        found = caches["default"].get_many([key, until_key])
-        if found.get(key, 0) < count:
-            return 0
-        return max(1, math.ceil(found.get(until_key, time.time() + window) - time.time()))
-
-    def hit(self, ident: str) -> int:
-        """Count one failure; return the count in the current window."""
-        _, window = self.limit
-        cache = caches["default"]
-        key, until_key = self._keys(ident)
-        if cache.add(key, 0, window):
-            cache.set(until_key, time.time() + window, window)
-        try:
-            return cache.incr(key)
-        except ValueError:  # the window ran out between add and incr
-            cache.set_many({key: 1, until_key: time.time() + window}, window)
-            return 1
-
-    def reset(self, ident: str) -> None:
-        caches["default"].delete_many(list(self._keys(ident)))
-
-
-login_by_user = Throttle("login_user")
-login_by_ip = Throttle("login_ip")
-token_misses = Throttle("token_ip")
+# Guessing ------------------------------------------------------------------------------------------
 
 
 def client_ip(request) -> str:
@@ -152,70 +100,98 @@ def client_ip(request) -> str:
     return str(addr)
 
 
+def normal_username(name: str) -> str:
+    """A username as the lock counts it: Django's NFKC, then case-folded, without surrounding spaces."""
+    return unicodedata.normalize("NFKC", name or "").strip().casefold()
+
+
+def axes_username(request, credentials: dict | None) -> str:
+    """AXES_USERNAME_CALLABLE: the username a failure or a lock belongs to ("" when there is none)."""
+    name = (credentials or {}).get("username")
+    if name is None and request is not None and request.method == "POST":
+        name = request.POST.get("username", "")
+    return normal_username(name or "")
+
+
+def lockout_parameters(request, credentials: dict | None) -> list[str]:
+    """AXES_LOCKOUT_PARAMETERS: count by username and by address; a door without a username (a token
+    lookup) counts by address only, so unknown tokens never pile up under one empty name."""
+    return ["username", "ip_address"] if axes_username(request, credentials) else ["ip_address"]
+
+
+def cool_off() -> timedelta:
+    return settings.AXES_COOLOFF_TIME
+
+
 def wait_message(seconds: int) -> str:
     minutes = max(1, math.ceil(seconds / 60))
     return f"Too many attempts; try again in {minutes} minute{'s' if minutes != 1 else ''}."
 
 
-def _username(request) -> str:
-    return request.POST.get("username", "").strip().casefold()
+def locked_out(request, original_response=None, credentials: dict | None = None):
+    """AXES_LOCKOUT_CALLABLE: the page a locked-out person sees, on every door, saying when to retry."""
+    wait = int(cool_off().total_seconds())
+    response = render(
+        request,
+        "registration/locked_out.html",
+        {
+            "message": wait_message(wait),
+            "retry_at": timezone.localtime() + cool_off(),
+            "admin": request.path.startswith("/admin/"),
+        },
+        status=429,
+    )
+    response["Retry-After"] = str(wait)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
-class ThrottledLoginView(LoginView):
-    """Django's LoginView, refusing with 429 after too many failures for a username or an address."""
+def report_failure(request, *, username: str = "") -> None:
+    """Count one failure on a door that does not go through ``authenticate`` (tokens, password change)."""
+    user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
 
-    def post(self, request, *args, **kwargs):
-        wait = max(login_by_user.wait(_username(request)), login_by_ip.wait(client_ip(request)))
-        if wait:
-            return self.throttled(wait)
-        return super().post(request, *args, **kwargs)
 
-    def throttled(self, wait: int):
-        form = self.get_form()
-        form.cleaned_data, form._errors = {}, ErrorDict()  # shown as refused, never validated
-        form.add_error(None, ValidationError(wait_message(wait), code="throttled"))
-        response = self.render_to_response(self.get_context_data(form=form), status=429)
-        response["Retry-After"] = str(wait)
-        return response
-
-    def form_invalid(self, form):
-        username, ip = _username(self.request), client_ip(self.request)
-        by_user = login_by_user.hit(username) if username else 0
-        by_ip = login_by_ip.hit(ip)
-        if by_user == login_by_user.limit[0] or by_ip == login_by_ip.limit[0]:
-            log.warning("login throttled: %d failures for one username, %d from %s", by_user, by_ip, ip)
-        return super().form_invalid(form)
-
-    def form_valid(self, form):
-        login_by_user.reset(_username(self.request))
-        return super().form_valid(form)
+def is_locked(request, *, username: str = "") -> bool:
+    return AxesProxyHandler.is_locked(request, {"username": username})
 
 
 def throttle_token_misses(view):
-    """For views that look a public token up: after too many 404s from one address, answer 429."""
+    """For views that look a public token up: an unknown token counts against the address, and a locked
+    address is refused every lookup (a valid token too: a different answer would tell)."""
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
-        ip = client_ip(request)
-        wait = token_misses.wait(ip)
-        if wait:
-            response = HttpResponse(wait_message(wait), status=429, content_type="text/plain; charset=utf-8")
-            response["Retry-After"] = str(wait)
-            response["Cache-Control"] = "no-store"
-            return response
+        if is_locked(request):
+            return locked_out(request)
         try:
             response = view(request, *args, **kwargs)
         except Http404:
-            _miss(ip)
+            report_failure(request)
             raise
         if response.status_code == 404:
-            _miss(ip)
+            report_failure(request)
         return response
 
     wrapped.throttles_token_misses = True
     return wrapped
 
 
-def _miss(ip: str) -> None:
-    if token_misses.hit(ip) == token_misses.limit[0]:
-        log.warning("token lookups throttled for %s: too many unknown tokens", ip)
+class GuardedPasswordChangeView(PasswordChangeView):
+    """Django's password change, where a wrong old password counts as a failed login of this user."""
+
+    def post(self, request, *args, **kwargs):
+        if is_locked(request, username=request.user.get_username()):
+            return locked_out(request)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        if form.has_error("old_password"):
+            report_failure(self.request, username=self.request.user.get_username())
+        return super().form_invalid(form)
+
+
+def _log_lockout(sender, request, username=None, ip_address=None, **kwargs):
+    log.warning("locked out after too many failures: username %r, address %s", username, ip_address)
+
+
+user_locked_out.connect(_log_lockout, dispatch_uid="studio.security.lockout")

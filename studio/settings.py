@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
     "django.forms",
     "django_htmx",
     "template_partials.apps.SimpleAppConfig",
+    "axes",
     "studio.accounts",
     "studio.workspaces",
     "studio.projects",
@@ -81,6 +83,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lock found while logging in into the lockout page
 ]
 
 ROOT_URLCONF = "studio.urls"
@@ -137,8 +140,8 @@ else:
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Throttle counts (login, token lookups) live in the cache. LocMem is per process: with several web
-# processes or machines, point STUDIO_CACHE_URL at Redis so they share one count.
+# Django's cache. LocMem is per process: with several web processes or machines, point STUDIO_CACHE_URL at
+# Redis so they share it. (The lock against guessing is django-axes', in the database: see AXES_* below.)
 _cache_url = env("STUDIO_CACHE_URL")
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
@@ -152,6 +155,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# One lock against guessing on every door (studio/security.py): failures counted in the database by the
+# username as Django reads it and by address; 10 either way, then 15 minutes from the latest try.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = "studio.security.lockout_parameters"
+AXES_USERNAME_CALLABLE = "studio.security.axes_username"
+AXES_CLIENT_IP_CALLABLE = "studio.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "studio.security.locked_out"
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # the access log and studio.security's lockout line say enough
+AXES_VERBOSE = False
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -291,6 +310,7 @@ LOGGING = {
     "loggers": {
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        "axes": {"level": "ERROR"},  # a line per failure; studio.security logs each lockout once
         # 4xx answers are one access-log line each (studio.logs.AccessLogMiddleware), never a traceback.
         "django.request": {"filters": ["server_errors_only"]},
     },

@@ -12,7 +12,6 @@ import secrets
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from django.test import Client, RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
 from studio import security
 from studio.security import CONTENT_SECURITY_POLICY, client_ip, throttle_token_misses
@@ -189,68 +189,126 @@ def test_the_project_itself_is_wired(settings):
 
     assert CSP_MIDDLEWARE in settings.MIDDLEWARE
     views = _named_views(get_resolver())
-    assert getattr(views["login"], "view_class", None) is security.ThrottledLoginView
+    assert settings.AUTHENTICATION_BACKENDS[0] == "axes.backends.AxesStandaloneBackend"
+    assert settings.MIDDLEWARE[-1] == "axes.middleware.AxesMiddleware"
+    assert getattr(views["password_change"], "view_class", None) is security.GuardedPasswordChangeView
     for name in ("shared", "shared_media", "invite_accept"):
         assert getattr(views[name], "throttles_token_misses", False), name
 
 
-# Login throttling ------------------------------------------------------------------------------------
+# One lock on every door (django-axes) ----------------------------------------------------------------
+
+LIMIT = 10  # settings.AXES_FAILURE_LIMIT: the limit-th failure locks
 
 
-def attempt(username: str, password: str, ip: str = "203.0.113.7"):
+def attempt(username: str, password: str, ip: str = "203.0.113.7", path: str | None = None):
     client = Client()
-    return client, client.post(reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=ip)
+    return client, client.post(
+        path or reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=ip
+    )
+
+
+def fail(username: str, times: int, ip: str = "203.0.113.7", path: str | None = None):
+    for _ in range(times):
+        attempt(username, "wrong", ip, path)
 
 
 def test_ten_wrong_passwords_lock_the_username_even_against_the_right_one(world):
     name = world.owner.user.username
-    for _ in range(10):
+    for _ in range(LIMIT - 1):
         _, response = attempt(name, "wrong")
         assert response.status_code == 200 and "Please enter a correct username" in response.content.decode()
+    _, response = attempt(name, "wrong")
+    assert response.status_code == 429  # the tenth failure is answered by the lock
     client, response = attempt(name, PASSWORD)
     page = response.content.decode()
     assert response.status_code == 429
-    assert "Too many attempts; try again in 15 minutes." in page
-    assert int(response["Retry-After"]) in range(890, 901)
+    assert "Too many attempts; try again in 15 minutes." in page and "You can try again after" in page
+    assert int(response["Retry-After"]) == 900
     assert "_auth_user_id" not in client.session  # the right password did not log in
     # From another address too: the count belongs to the username (case and spaces do not matter).
     _, response = attempt(f"  {name.upper()} ", PASSWORD, ip="198.51.100.9")
     assert response.status_code == 429
 
 
+def test_look_alike_names_are_the_same_name(world):
+    """Full-width letters are the ASCII name once Django reads it (NFKC): they count, and are locked, as one."""
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.create_user(username="dave", password=PASSWORD)
+    fullwidth = "\uff44\uff41\uff56\uff45"  # "dave" in full-width letters
+    fail("dave", LIMIT // 2, ip="203.0.113.20")
+    fail(fullwidth, LIMIT - LIMIT // 2, ip="203.0.113.21")  # the rest through the look-alike
+    assert attempt("dave", PASSWORD, ip="198.51.100.30")[1].status_code == 429
+    assert attempt(fullwidth, PASSWORD, ip="198.51.100.31")[1].status_code == 429
+
+
+def test_the_admin_login_shares_the_lock(world):
+    from django.contrib.auth import get_user_model
+
+    boss = get_user_model().objects.create_superuser(username="boss", password=PASSWORD)
+    admin_login = reverse("admin:login")
+    fail(boss.username, LIMIT - 1, path=admin_login)
+    assert attempt(boss.username, "wrong", path=admin_login)[1].status_code == 429
+    client, response = attempt(boss.username, PASSWORD, path=admin_login)
+    assert response.status_code == 429 and "_auth_user_id" not in client.session
+    # Locked on the site's door as well, and the other way round for an address blocked there.
+    assert attempt(boss.username, PASSWORD, ip="198.51.100.40")[1].status_code == 429
+    fail("someone", LIMIT, ip="203.0.113.90")
+    assert attempt("other", PASSWORD, ip="203.0.113.90", path=admin_login)[1].status_code == 429
+
+
+def test_wrong_old_passwords_on_password_change_lock_the_account(world):
+    client = Client()
+    client.force_login(world.editor.user)
+    url = reverse("password_change")
+    form = {"new_password1": "another long passphrase 42", "new_password2": "another long passphrase 42"}
+    for _ in range(LIMIT - 1):
+        response = client.post(url, {"old_password": "wrong", **form}, REMOTE_ADDR="203.0.113.60")
+        assert (
+            response.status_code == 200
+            and "old password was entered incorrectly" in response.content.decode()
+        )
+    assert client.post(url, {"old_password": "wrong", **form}, REMOTE_ADDR="203.0.113.60").status_code == 429
+    response = client.post(url, {"old_password": PASSWORD, **form}, REMOTE_ADDR="203.0.113.61")
+    assert response.status_code == 429  # the right old password too, from anywhere
+    world.editor.user.refresh_from_db()
+    assert world.editor.user.check_password(PASSWORD)
+    assert attempt(world.editor.user.username, PASSWORD, ip="198.51.100.62")[1].status_code == 429
+
+
 def test_another_username_from_another_address_is_unaffected(world):
-    for _ in range(12):
-        attempt(world.owner.user.username, "wrong")
+    fail(world.owner.user.username, LIMIT + 2)
     client, response = attempt(world.editor.user.username, PASSWORD, ip="198.51.100.9")
     assert response.status_code == 302 and client.session["_auth_user_id"] == str(world.editor.user.pk)
 
 
 def test_a_successful_login_clears_the_username_count(world):
     name = world.owner.user.username
-    for _ in range(9):
-        attempt(name, "wrong")
+    fail(name, LIMIT - 1)
     assert attempt(name, PASSWORD)[1].status_code == 302
-    for _ in range(9):
-        attempt(name, "wrong")
+    fail(name, LIMIT - 1)
     assert attempt(name, PASSWORD)[1].status_code == 302  # 18 failures in all, never 10 in a row
 
 
-def test_one_address_trying_many_usernames_is_stopped(world, settings):
-    settings.STUDIO_THROTTLES = {"login_ip": (5, 900)}
-    for i in range(5):
+def test_one_address_trying_many_usernames_is_stopped(world):
+    for i in range(LIMIT):
         attempt(f"guess-{i}", "wrong", ip="203.0.113.50")
     _, response = attempt(world.editor.user.username, PASSWORD, ip="203.0.113.50")
     assert response.status_code == 429
     assert attempt(world.editor.user.username, PASSWORD, ip="203.0.113.51")[1].status_code == 302
 
 
-def test_the_lock_ends_with_its_window(world, monkeypatch):
+def test_the_lock_ends_with_its_cool_off(world):
+    from datetime import timedelta
+
+    from axes.models import AccessAttempt
+
     name = world.owner.user.username
-    for _ in range(10):
-        attempt(name, "wrong")
+    fail(name, LIMIT)
     assert attempt(name, PASSWORD)[1].status_code == 429
-    later = time.time() + 15 * 60 + 1
-    monkeypatch.setattr(time, "time", lambda: later)  # the cache's expiry and the throttle's clock
+    # Fifteen minutes and a second after the latest try (each try while locked starts the wait again).
+    AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=15, seconds=1))
     assert attempt(name, PASSWORD)[1].status_code == 302
 
 
@@ -277,12 +335,13 @@ def test_forwarded_for_counts_only_behind_a_proxy(settings):
 
 def test_guessing_share_tokens_is_stopped_but_other_addresses_still_work(shared):
     guesser = Client(REMOTE_ADDR="203.0.113.66")
-    for i in range(30):
+    for i in range(LIMIT - 1):
         assert guesser.get(reverse("shared", args=[f"guess-{i:04d}"])).status_code == 404
+    assert guesser.get(reverse("shared", args=["guess-last"])).status_code == 429  # the limit-th locks
     blocked = guesser.get(reverse("shared", args=["guess-9999"]))
     assert (
         blocked.status_code == 429
-        and "Too many attempts; try again in 10 minutes." in blocked.content.decode()
+        and "Too many attempts; try again in 15 minutes." in blocked.content.decode()
     )
     assert blocked["Retry-After"] and blocked["Cache-Control"] == "no-store"
     # The valid token is refused to the guesser too: a different answer would confirm the find.
@@ -301,17 +360,20 @@ def test_valid_tokens_do_not_count(shared):
         assert visitor.get(reverse("shared", args=[shared.token])).status_code == 200
 
 
-def test_guessing_invite_tokens_is_stopped(world, settings):
+def test_guessing_invite_tokens_is_stopped_and_locks_the_address_on_every_door(world, settings):
     from studio.workspaces.models import Invite
 
-    settings.STUDIO_THROTTLES = {"token_ip": (3, 600)}
+    settings.AXES_FAILURE_LIMIT = 3
     invite = Invite.objects.create(workspace=world.workspace, role="viewer", created_by=world.owner.user)
     client = world.outsider.client
-    for i in range(3):
+    for i in range(2):
         assert (
             client.get(reverse("invite_accept", args=[f"nope-{i}"]), REMOTE_ADDR="203.0.113.70").status_code
             == 404
         )
+    assert (
+        client.get(reverse("invite_accept", args=["nope-2"]), REMOTE_ADDR="203.0.113.70").status_code == 429
+    )
     assert (
         client.get(reverse("invite_accept", args=[invite.token]), REMOTE_ADDR="203.0.113.70").status_code
         == 429
@@ -320,10 +382,13 @@ def test_guessing_invite_tokens_is_stopped(world, settings):
         client.get(reverse("invite_accept", args=[invite.token]), REMOTE_ADDR="203.0.113.71").status_code
         == 200
     )
+    # One lock: the guessing address cannot log in either, even with a right password.
+    assert attempt(world.editor.user.username, PASSWORD, ip="203.0.113.70")[1].status_code == 429
 
 
+@pytest.mark.django_db
 def test_the_decorator_counts_raised_and_returned_404s_and_keeps_view_attributes(settings):
-    settings.STUDIO_THROTTLES = {"token_ip": (2, 600)}
+    settings.AXES_FAILURE_LIMIT = 2
 
     def raising(request):
         raise Http404
