@@ -59,6 +59,23 @@ def test_the_recipe_shows_only_when_the_sharer_chose_it(world):
     )
 
 
+@pytest.mark.parametrize("include_recipe", [False, True])
+def test_the_download_name_tells_nothing_the_link_hides(world, include_recipe):
+    world.project.name = "Secret launch"
+    world.project.save()
+    g = finished(world, text="hidden words of the prompt")
+    link = services.create_share_link(
+        workspace=world.workspace, user=world.owner.user, generation=g, include_recipe=include_recipe
+    )
+    url = reverse("shared_media", kwargs={"token": link.token, "generation_id": g.public_id, "kind": "mp4"})
+    disposition = Client().get(url + "?download=1")["Content-Disposition"]
+    if include_recipe:
+        assert "Secret-launch-hidden-words" in disposition
+    else:
+        assert f'filename="studio-{g.public_id}.mp4"' in disposition
+        assert "hidden" not in disposition and "Secret" not in disposition
+
+
 def spoil(link, how):
     if how == "revoked":
         services.revoke_share_link(link=link)

@@ -31,8 +31,13 @@ def _slice(fh, start: int, length: int):
         fh.close()
 
 
+MAX_RANGE_HEADER = 64  # "bytes=" and two offsets of up to 19 digits, with room to spare
+
+
 def parse_range(header: str, size: int) -> tuple[int, int] | bool | None:
     """(start, end) inclusive; None when there is no usable Range header; False when unsatisfiable."""
+    if len(header) > MAX_RANGE_HEADER:
+        return False  # no file has offsets that long; int() of thousands of digits would fail anyway
     match = RANGE_RE.match(header.strip())
     if not match:
         return None  # multiple ranges or a malformed header: RFC 9110 lets us send the whole file

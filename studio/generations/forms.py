@@ -10,6 +10,7 @@ import json
 from django import forms
 
 from studio.generations.recipe import Recipe
+from studio.inputs import small_json
 from studio.prompts.builder import limits_for, model_choices
 from studio.providers import catalog
 
@@ -137,11 +138,13 @@ class GenerationForm(forms.Form):
         if not raw:
             return {}
         try:
-            value = json.loads(raw)
-        except ValueError:
+            value = small_json(raw)
+        except json.JSONDecodeError:
             raise forms.ValidationError(
                 'Extra settings must be a JSON object, e.g. {"watermark": true}.'
             ) from None
+        except ValueError as exc:
+            raise forms.ValidationError(f"Extra settings can't be read: {exc}") from None
         if not isinstance(value, dict):
             raise forms.ValidationError("Extra settings must be a JSON object.")
         return value

@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
 from studio.generations.models import Generation
+from studio.inputs import whole_number
 
 PAGE_SIZE = 24
 
@@ -55,9 +56,14 @@ def cursor_of(g: Generation) -> str:
 
 
 def _parse_cursor(cursor: str) -> tuple[datetime, int] | None:
-    stamp, _, pk = cursor.partition("~")
-    when = parse_datetime(stamp) if stamp else None
-    return (when, int(pk)) if when and pk.isdigit() else None
+    """A keyset cursor from a URL, or None for anything else (a page then starts from the newest)."""
+    stamp, _, pk = cursor[:64].partition("~")
+    try:
+        when = parse_datetime(stamp) if stamp else None
+    except ValueError:  # well formed but impossible: month 13, day 45
+        return None
+    number = whole_number(pk, low=1)
+    return (when, number) if when and number else None
 
 
 def gallery_queryset(

@@ -15,6 +15,7 @@ from studio.generations.forms import GenerationForm, LimitsForm, job_catalog
 from studio.generations.models import Generation
 from studio.generations.recipe import Recipe
 from studio.http import AuthenticatedRequest
+from studio.inputs import whole_number
 from studio.logs import quiet
 from studio.projects.forms import ProjectForm
 from studio.projects.models import Project
@@ -489,7 +490,7 @@ def generation_rate(request: AuthenticatedRequest, slug: str, generation_id: str
             generation=generation,
             user=request.user,
             favorite=favorite,
-            stars=int(stars) if stars.isdigit() else None,
+            stars=whole_number(stars, low=0, high=99),
         )
     except ValidationError as exc:
         messages.error(request, exc.messages[0])

@@ -11,6 +11,7 @@ import json
 import re
 from typing import Any
 
+from studio.inputs import small_json
 from studio.prompts.models import PART_NAMES, PARTS, compose
 from studio.prompts.vocabulary import BUILTIN_TEMPLATES, CHIPS, HINTS, NEGATIVE_CHIPS
 from studio.providers import catalog
@@ -94,8 +95,8 @@ def parts_from_post(data) -> dict[str, str]:
     raw = (data.get("parts_json") or "").strip()
     if raw:
         try:
-            return clean_parts(json.loads(raw))
-        except ValueError:
+            return clean_parts(small_json(raw, max_chars=40_000, max_depth=2))
+        except ValueError:  # damaged or oversized (JSONDecodeError is one too): the textareas still say it
             pass
     return clean_parts({name: data.get(f"part_{name}", "") for name in PART_NAMES})
 

@@ -12,6 +12,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from studio.http import AuthenticatedRequest
+from studio.inputs import whole_number
 from studio.prompts import selectors, services
 from studio.prompts.builder import (
     builder_context,
@@ -40,9 +41,9 @@ def builder_page(request: AuthenticatedRequest, slug: str):
     membership = get_membership(request, slug)
     workspace = membership.workspace
     parts, negative, loaded = {}, "", None
-    template_id = request.GET.get("template", "")
-    if template_id.isdigit():
-        loaded = _template_or_404(workspace, int(template_id))
+    template_id = whole_number(request.GET.get("template"), low=1)
+    if template_id:
+        loaded = _template_or_404(workspace, template_id)
         parts, negative = loaded.parts, loaded.negative
     model = request.GET.get("model", DEFAULT_MODEL)
     provider, _, model_id = model.partition(":")

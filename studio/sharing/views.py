@@ -64,7 +64,10 @@ def shared_media(request, token: str, generation_id: str, kind: str):
             request,
             generation.video,
             content_type="video/mp4",
-            download_name=generation.download_name("mp4"),
+            # The file name tells the prompt and the project only where the sharer chose to show them.
+            download_name=generation.download_name("mp4")
+            if link.include_recipe
+            else f"studio-{generation.public_id}.mp4",
         )
     else:
         response = serve_file(request, generation.poster, content_type="image/jpeg")
