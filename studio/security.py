@@ -100,6 +100,16 @@ def client_ip(request) -> str:
     return str(addr)
 
 
+def axes_client_ip(request) -> str:
+    """AXES_CLIENT_IP_CALLABLE: ``client_ip`` as a plain address, as the lock's database column wants one
+    (PostgreSQL's inet): a /64 by its first address, an unreadable one as 0.0.0.0 (all such count as one)."""
+    ip = client_ip(request)
+    try:
+        return str(ipaddress.ip_network(ip, strict=False).network_address)
+    except ValueError:
+        return "0.0.0.0"  # noqa: S104 - a key for the lock, never an address to bind
+
+
 def normal_username(name: str) -> str:
     """A username as the lock counts it: Django's NFKC, then case-folded, without surrounding spaces."""
     return unicodedata.normalize("NFKC", name or "").strip().casefold()

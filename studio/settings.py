@@ -165,7 +165,7 @@ AXES_FAILURE_LIMIT = 10
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = "studio.security.lockout_parameters"
 AXES_USERNAME_CALLABLE = "studio.security.axes_username"
-AXES_CLIENT_IP_CALLABLE = "studio.security.client_ip"
+AXES_CLIENT_IP_CALLABLE = "studio.security.axes_client_ip"
 AXES_LOCKOUT_CALLABLE = "studio.security.locked_out"
 AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True  # the access log and studio.security's lockout line say enough

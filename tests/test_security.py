@@ -319,6 +319,10 @@ def test_client_addresses():
     a = client_ip(rf.get("/", REMOTE_ADDR="2001:db8:1:2::1"))
     assert a == client_ip(rf.get("/", REMOTE_ADDR="2001:db8:1:2:ffff::9")) == "2001:db8:1:2::/64"
     assert client_ip(rf.get("/", REMOTE_ADDR="::ffff:203.0.113.7")) == "203.0.113.7"
+    # The lock's database column (PostgreSQL's inet) takes plain addresses only.
+    assert security.axes_client_ip(rf.get("/", REMOTE_ADDR="2001:db8:1:2::1")) == "2001:db8:1:2::"
+    assert security.axes_client_ip(rf.get("/", REMOTE_ADDR="203.0.113.7")) == "203.0.113.7"
+    assert security.axes_client_ip(rf.get("/", REMOTE_ADDR="not an address")) == "0.0.0.0"
 
 
 def test_forwarded_for_counts_only_behind_a_proxy(settings):
