@@ -64,7 +64,7 @@ from studio.generations.models import Generation  # noqa: E402
 from studio.projects.models import Project  # noqa: E402
 from studio.prompts.models import Prompt  # noqa: E402
 from studio.providers.base import Progress, Provider, RemoteState  # noqa: E402
-from studio.providers.local_render import RenderSpec, render  # noqa: E402
+from studio.providers.local.render import RenderSpec, render  # noqa: E402
 from studio.workspaces.models import Workspace  # noqa: E402
 
 SAMPLE = WORK / "sample.mp4"

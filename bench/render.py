@@ -1,4 +1,4 @@
-"""Speed of the local offline-preview renderer (studio/providers/local_render.py).
+"""Speed of the local offline-preview renderer (studio/providers/local/render/).
 
 Prints a header line stating the conditions, then per case two ``name value unit`` lines: frames rendered
 and encoded per second of wall time for a whole ``render()`` call (set-up, drawing, H.264 encoding, MP4
@@ -24,7 +24,7 @@ import av
 import PIL
 from PIL import Image, ImageDraw, ImageFilter
 
-from studio.providers.local_render import RenderSpec, render
+from studio.providers.local.render import RenderSpec, render
 
 SIZES = ((1280, 720), (832, 480))
 PROMPT = "A misty mountain valley at sunset, a lone hiker walking along a ridge, cinematic"
@@ -95,7 +95,7 @@ def main() -> None:
         else "fallback H.264 encoder"
     )
     print(
-        f"# local_render: {args.seconds:g} s clips at {args.fps} fps ({frames} frames), default camera (push in), "
+        f"# local render: {args.seconds:g} s clips at {args.fps} fps ({frames} frames), default camera (push in), "
         f"{codec}, yuv420p MP4 + poster, {pinned}, best of {args.repeat}; "
         f"Python {platform.python_version()}, PyAV {av.__version__}, Pillow {PIL.__version__}, "
         f"{platform.machine()}"

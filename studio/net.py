@@ -1,4 +1,5 @@
-"""The one outbound fetcher for server-side downloads (results, remote inputs).
+"""The studio's outbound HTTP clients: the one fetcher for server-side downloads (results, remote inputs),
+and the pooled client the vendor adapters call their APIs with.
 
 The address check happens when the socket opens, on the address actually connected to, so a DNS name
 that resolves (or re-resolves) to an internal address cannot slip past it, and neither can a redirect.
@@ -113,6 +114,27 @@ def guarded_client() -> httpx.Client:
                 trust_env=False,
             )
             _clients[key] = client
+        return client
+
+
+_api_clients: dict[int, httpx.Client] = {}
+
+
+def shared_client() -> httpx.Client:
+    """One pooled client per process for vendor API calls (created after fork, never shared across).
+
+    Not guarded like ``guarded_client``: the vendors' base URLs come from settings, not from users, and
+    the emulators that tests point them at listen on loopback.
+    """
+    pid = os.getpid()
+    with _lock:
+        client = _api_clients.get(pid)
+        if client is None:
+            client = httpx.Client(
+                limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
+                trust_env=False,
+            )
+            _api_clients[pid] = client
         return client
 
 

@@ -273,23 +273,23 @@ STUDIO_ACCEL_REDIRECT_PREFIX = env("STUDIO_ACCEL_REDIRECT_PREFIX")
 
 # Providers, configured like STORAGES: a backend and its options, built from the environment.
 STUDIO_PROVIDERS = {
-    "local": {"BACKEND": "studio.providers.local.LocalProvider", "OPTIONS": {}},
+    "local": {"BACKEND": "studio.providers.local.adapter.LocalProvider", "OPTIONS": {}},
     "siliconflow": {
-        "BACKEND": "studio.providers.siliconflow.SiliconFlowProvider",
+        "BACKEND": "studio.providers.siliconflow.adapter.SiliconFlowProvider",
         "OPTIONS": {
             "base_url": env("SILICONFLOW_BASE_URL", "https://api.siliconflow.cn/v1"),
             "api_key": envsecret("SILICONFLOW_API_KEY"),
         },
     },
     "dashscope": {
-        "BACKEND": "studio.providers.dashscope.DashScopeProvider",
+        "BACKEND": "studio.providers.dashscope.adapter.DashScopeProvider",
         "OPTIONS": {
             "base_url": env("DASHSCOPE_BASE_URL", "https://dashscope.aliyuncs.com/api/v1"),
             "api_key": envsecret("DASHSCOPE_API_KEY"),
         },
     },
     "jiekou": {
-        "BACKEND": "studio.providers.jiekou.JiekouProvider",
+        "BACKEND": "studio.providers.jiekou.adapter.JiekouProvider",
         "OPTIONS": {
             "base_url": env("JIEKOU_BASE_URL", "https://api.jiekou.ai"),
             "api_key": envsecret("JIEKOU_API_KEY"),

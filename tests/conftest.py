@@ -138,7 +138,7 @@ def world(db) -> World:
 @pytest.fixture(scope="session")
 def sample_mp4(tmp_path_factory):
     """A real 1 s, 320x192, 16 fps H.264 file made by the offline renderer."""
-    from studio.providers.local_render import RenderSpec, render
+    from studio.providers.local.render import RenderSpec, render
 
     path = tmp_path_factory.mktemp("media") / "sample.mp4"
     render(RenderSpec(task="t2v", width=320, height=192, duration=1.0, fps=16, prompt="sample"), str(path))

@@ -13,8 +13,6 @@ from pathlib import Path
 
 from studio.providers.base import Progress, Provider, Submitted
 
-SAMPLE = Path(__file__).parent / "data"
-
 
 class ScriptedProvider(Provider):
     name = "fake"

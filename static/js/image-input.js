@@ -29,7 +29,7 @@ import { clamp, csrfToken, onEveryLoad } from "./lib.js";
   const quoted = (name) => `\u201c${name}\u201d`;
   const mb = (bytes) => (Math.ceil((bytes / MB) * 10) / 10).toFixed(1); // image_views.size_mb
 
-  // ---- the catalogue's aspect helpers, the same answers as studio/providers/catalog.py ----------------
+  // ---- the catalogue's aspect helpers, the same answers as studio/providers/catalog/units.py ----------
   function closestAspect(w, h, candidates = COMMON) {
     const r = w / h;
     let best = candidates[0];

@@ -20,6 +20,8 @@ from typing import Any, ClassVar
 
 import httpx
 
+from studio.net import shared_client
+
 
 class ErrorKind(StrEnum):
     TRANSIENT = "transient"
@@ -221,8 +223,6 @@ class HttpProvider(Provider):
 
     def __init__(self, *, client: httpx.Client | None = None, **kwargs: Any):
         super().__init__(**kwargs)
-        from studio.providers.registry import shared_client
-
         self.client = client or shared_client()
 
     def headers(self) -> dict[str, str]:
@@ -284,7 +284,7 @@ class HttpProvider(Provider):
                 raw=raw,
                 config=True,
             )
-        if status in (408, 500, 502, 504) or status >= 500:
+        if status == 408 or status >= 500:
             kind = ErrorKind.UNKNOWN_OUTCOME if during == "submit" else ErrorKind.TRANSIENT
             return ProviderError(kind, f"{self.label} had a server error: {message}", status=status, raw=raw)
         return ProviderError(

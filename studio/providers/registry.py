@@ -1,4 +1,4 @@
-"""Which provider class serves which name, and the keys and HTTP client they get.
+"""Which provider class serves which name, and the API key each one gets.
 
 Backends are listed in settings.STUDIO_PROVIDERS (like STORAGES) and imported lazily, so a vendor
 module is loaded only when a job of that vendor runs.
@@ -6,35 +6,14 @@ module is loaded only when a job of that vendor runs.
 
 from __future__ import annotations
 
-import os
-import threading
 from functools import cache
 from typing import TYPE_CHECKING
 
-import httpx
 from django.conf import settings
 from django.utils.module_loading import import_string
 
 if TYPE_CHECKING:
     from studio.providers.base import Provider
-
-_clients: dict[int, httpx.Client] = {}
-_lock = threading.Lock()
-
-
-def shared_client() -> httpx.Client:
-    """One pooled client per process for vendor API calls (created after fork, never shared across)."""
-    pid = os.getpid()
-    with _lock:
-        client = _clients.get(pid)
-        if client is None:
-            client = httpx.Client(
-                limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
-                trust_env=False,
-            )
-            _clients[pid] = client
-        return client
-
 
 _import = cache(import_string)
 

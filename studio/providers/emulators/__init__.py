@@ -1,4 +1,4 @@
-"""Loopback emulators of the three vendors' Wan video APIs, for tests and for running the studio offline.
+"""Loopback emulators of the vendors' Wan video APIs, for tests and for running the studio offline.
 
     from studio.providers.emulators import start_emulator, run_all
 
@@ -11,43 +11,53 @@
 
 Each emulator is strict about the documented fields (a refused request is not a submit), serves real
 MP4 results at the requested size from its own signed-looking URLs, and can misbehave on demand
-(see :data:`base.FAULTS`). Every emulator also answers a control endpoint for tests in another process:
+(see :data:`faults.FAULTS`). Every emulator also answers a control endpoint for tests in another process:
 ``POST /_emulator/faults`` (JSON of fault settings, plus ``task_seconds`` and ``clear``),
 ``GET /_emulator/stats``, ``GET /_emulator/submits``, ``POST /_emulator/reset``,
 ``POST /_emulator/forget`` (``{"task_id"}``: the id now reads as expired/unknown).
+
+This package holds the machinery the vendors share; each vendor's emulator lives in its own package
+(``studio.providers.<vendor>.emulator``) and is listed in :data:`EMULATORS`.
 
 No Django here: the ``emulate`` management command wraps :func:`run_all`.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 import threading
 
-from .base import FAULTS, Emulator, Faults, Task
-from .dashscope import DashScopeEmulator
-from .jiekou import JiekouEmulator
-from .siliconflow import SiliconFlowEmulator
+from .base import Emulator
+from .faults import FAULTS, Faults
+from .state import Task
 
 __all__ = [
     "EMULATORS",
     "FAULTS",
-    "DashScopeEmulator",
     "Emulator",
     "Faults",
-    "JiekouEmulator",
-    "SiliconFlowEmulator",
     "Task",
+    "emulator_class",
     "run_all",
     "start_emulator",
 ]
 
-#: vendor name -> emulator class, in the order run_all() gives them ports
-EMULATORS: dict[str, type[Emulator]] = {
-    "siliconflow": SiliconFlowEmulator,
-    "dashscope": DashScopeEmulator,
-    "jiekou": JiekouEmulator,
+#: vendor name -> its emulator class (module:Class), in the order run_all() gives them ports. Named, not
+#: imported: the vendors' emulators import this package's machinery.
+EMULATORS: dict[str, str] = {
+    "siliconflow": "studio.providers.siliconflow.emulator:SiliconFlowEmulator",
+    "dashscope": "studio.providers.dashscope.emulator:DashScopeEmulator",
+    "jiekou": "studio.providers.jiekou.emulator:JiekouEmulator",
 }
+
+
+def emulator_class(vendor: str) -> type[Emulator]:
+    try:
+        module, name = EMULATORS[vendor].split(":")
+    except KeyError:
+        raise ValueError(f"unknown vendor {vendor!r}; known: {', '.join(EMULATORS)}") from None
+    return getattr(importlib.import_module(module), name)
 
 
 def start_emulator(
@@ -63,10 +73,7 @@ def start_emulator(
 
     ``port=0`` picks a free port (read ``handle.base_url``). ``api_key=None`` accepts any Bearer token.
     """
-    try:
-        cls = EMULATORS[vendor]
-    except KeyError:
-        raise ValueError(f"unknown vendor {vendor!r}; known: {', '.join(EMULATORS)}") from None
+    cls = emulator_class(vendor)
     return cls(host=host, port=port, api_key=api_key, task_seconds=task_seconds, verbose=verbose).start()
 
 
@@ -80,7 +87,8 @@ def run_all(
     stop: threading.Event | None = None,
     out=None,
 ) -> None:
-    """Start the three emulators on ``port``, ``port+1``, ``port+2``, print their base URLs, block until Ctrl-C.
+    """Start every emulator on consecutive ports from ``port`` (``port``, ``port+1``, ...), print their base
+    URLs, block until Ctrl-C.
 
     ``stop`` (an Event) ends the wait as Ctrl-C does, for callers that run this in a thread.
     """

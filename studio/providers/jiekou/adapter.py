@@ -1,4 +1,4 @@
-"""jiekou.ai's Wan 2.1 text-to-video API (PROVIDERS.md §2.3, seed 003; the Novita/PPIO "v3 async" family).
+"""jiekou.ai's Wan 2.1 text-to-video API ([003], its video API page; the Novita/PPIO "v3 async" family).
 
     POST {base}/v3/async/wan-t2v  {prompt, negative_prompt?, width, height, loras?, seed?, steps?,
                                    guidance_scale?, flow_shift?, enable_safety_checker?, fast_mode?}

@@ -1,4 +1,4 @@
-"""SiliconFlow's Wan 2.2 video API (PROVIDERS.md §2.1, seed 001).
+"""SiliconFlow's Wan 2.2 video API ([001], its video API page).
 
     POST {base}/video/submit  {model, prompt, negative_prompt?, image_size "WxH", image?, seed?} -> {"requestId"}
     POST {base}/video/status  {"requestId"} -> {status, reason, position?, results: {videos: [{url}], seed}}

@@ -15,7 +15,7 @@ from studio.generations import engine
 from studio.generations.models import Generation
 from studio.providers.base import ErrorKind, JobSpec, ProviderError, RemoteState
 from studio.providers.catalog import parse_size
-from studio.providers.jiekou import JiekouProvider
+from studio.providers.jiekou.adapter import JiekouProvider
 from tests.providers.contract import Case, ProviderContract
 
 MODEL = "wan2.1-t2v"
@@ -170,7 +170,7 @@ def test_task_not_found_on_poll_is_a_lost_task_not_a_configuration_error():
 
 def test_unknown_status_is_logged_and_polled_again(caplog):
     body = {"task": {"status": "TASK_STATUS_PAUSED"}, "extra": {}, "videos": []}
-    with caplog.at_level(logging.WARNING, logger="studio.providers.jiekou"):
+    with caplog.at_level(logging.WARNING, logger="studio.providers.jiekou.adapter"):
         progress = provider_answering(200, body).poll("t1")
     assert progress.state == RemoteState.QUEUED and "TASK_STATUS_PAUSED" in caplog.text
 

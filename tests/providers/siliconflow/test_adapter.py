@@ -14,7 +14,7 @@ import pytest
 from studio.generations import engine
 from studio.generations.models import Generation
 from studio.providers.base import ErrorKind, JobSpec, ProviderError, RemoteState
-from studio.providers.siliconflow import SiliconFlowProvider
+from studio.providers.siliconflow.adapter import SiliconFlowProvider
 from tests.providers.contract import Case, ProviderContract
 
 T2V, I2V = "Wan-AI/Wan2.2-T2V-A14B", "Wan-AI/Wan2.2-I2V-A14B"
@@ -138,7 +138,7 @@ def test_error_bodies_are_classified_as_the_sheet_says(status, body, text, submi
 
 
 def test_unknown_status_is_logged_and_polled_again(caplog):
-    with caplog.at_level(logging.WARNING, logger="studio.providers.siliconflow"):
+    with caplog.at_level(logging.WARNING, logger="studio.providers.siliconflow.adapter"):
         progress = provider_answering(200, {"status": "Paused", "reason": ""}).poll("r1")
     assert progress.state == RemoteState.QUEUED and "Paused" in caplog.text
 

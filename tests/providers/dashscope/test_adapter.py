@@ -1,4 +1,4 @@
-"""DashScope through the real engine and the loopback emulator (PROVIDERS.md §2.2, §7).
+"""DashScope through the real engine and the loopback emulator.
 
 ``TestDashScope`` runs the shared provider contract with a case for every i2v model and every VACE
 function, and checks each request body field by field. The tests after it cover what only DashScope has:
@@ -27,8 +27,8 @@ from studio.generations.models import Generation
 from studio.generations.recipe import Recipe
 from studio.generations.services import cancel_generation, create_generation
 from studio.providers.base import ErrorKind, ProviderError, RemoteState
-from studio.providers.dashscope import DashScopeProvider, region_of
-from studio.providers.emulators import base as emulator_base
+from studio.providers.dashscope.adapter import DashScopeProvider, region_of
+from studio.providers.emulators import fetch as emulator_fetch
 from studio.providers.emulators import start_emulator
 from studio.providers.registry import get_provider
 from tests.media import make_image, make_mask, make_video
@@ -45,8 +45,8 @@ def close_emulator_fetches() -> None:
     """The emulator fetches inputs through one keep-alive client, so live-server threads (each holding a
     database session until its HTTP connection closes) would outlive the test and block PostgreSQL's
     DROP DATABASE at the end of the run."""
-    with emulator_base._client_lock:
-        client, emulator_base._client = emulator_base._client, None
+    with emulator_fetch._client_lock:
+        client, emulator_fetch._client = emulator_fetch._client, None
     if client is not None:
         client.close()
 
@@ -280,7 +280,7 @@ class TestDashScope(ProviderContract):
         [
             ("submit_429", "Throttling.RateQuota"),
             ("submit_503", "ServiceUnavailable"),
-            # PROVIDERS.md §2.2: a 500 carrying DashScope's own InternalError body means no task was made
+            # A 500 carrying DashScope's own InternalError body means no task was made
             ("submit_500", "InternalError"),
         ],
     )

@@ -1,4 +1,4 @@
-"""Loopback emulator of SiliconFlow's video API (PROVIDERS.md §2.1, seed 001).
+"""Loopback emulator of SiliconFlow's video API ([001], its video API page).
 
 ``base_url`` = ``http://HOST:PORT/v1`` (like ``https://api.siliconflow.cn/v1``).
 
@@ -24,19 +24,10 @@ from __future__ import annotations
 import uuid
 from urllib.parse import urlsplit
 
-from . import media
-from .base import (
-    QUEUE_FRACTION,
-    Emulator,
-    Refusal,
-    Reply,
-    Request,
-    Task,
-    is_int,
-    is_str,
-    json_reply,
-    type_name,
-)
+from studio.providers.emulators import media
+from studio.providers.emulators.base import Emulator
+from studio.providers.emulators.protocol import Refusal, Reply, Request, is_int, is_str, json_reply, type_name
+from studio.providers.emulators.state import QUEUE_FRACTION, Task
 
 T2V = "Wan-AI/Wan2.2-T2V-A14B"
 I2V = "Wan-AI/Wan2.2-I2V-A14B"

@@ -1,6 +1,6 @@
 """Alibaba DashScope (Model Studio): Wan image-to-video and VACE editing over the async task API.
 
-Facts: PROVIDERS.md §2.2 and §7, seeds [002] (image to video) and [004] (wan2.1-vace-plus).
+Facts: the vendor's pages [002] (image to video) and [004] (wan2.1-vace-plus).
 
 - Submit ``POST {base}/services/aigc/video-generation/video-synthesis`` with ``X-DashScope-Async: enable``
   (HTTP calls are async only [002]); body ``{"model", "input", "parameters"}``; the answer carries
@@ -35,6 +35,7 @@ from studio.providers.base import (
     Submitted,
     retry_after_seconds,
 )
+from studio.providers.dashscope.vace import VACE_TASKS
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ ERRORS: dict[str, tuple[ErrorKind, bool, str]] = {
     "AccessDenied": (P, True, "DashScope denied access (is the model activated for this key?)"),
     "Arrearage": (P, True, "DashScope says the account is overdue"),
     "Throttling": (T, False, "DashScope is rate-limiting this account"),
-    # With a DashScope body the vendor answered itself: treated as "no task made" (PROVIDERS.md §2.2 keeps
+    # With a DashScope body the vendor answered itself: treated as "no task made" (the vendor's page keeps
     # the residual risk). In a FAILED task the old task is over: a person may retry as a new job.
     "InternalError": (T, False, "DashScope had an internal error"),
 }
@@ -128,13 +129,13 @@ class DashScopeProvider(HttpProvider):
     name = "dashscope"
     label = "DashScope"
     user_agent = "studio/0.1 (dashscope)"
-    # PROVIDERS.md §7.5: tasks take 1-5 min, the vendor advises ~15 s between queries, and one account
+    # Tasks take 1-5 min, the vendor advises ~15 s between queries, and one account
     # has 20 queries/s for all its jobs: first poll at 10 s, then 5 s and 10 s later, then every 15 s.
     first_poll_delay = 10.0
     poll_steps: ClassVar[tuple[float, ...]] = (5.0, 10.0)
     max_poll_interval = 15.0
     task_ttl_seconds = 24 * 3600.0  # [002]
-    # PROVIDERS.md §1/§7.6: these models run at most 2 tasks at once per account; more only earns 429s.
+    # These models run at most 2 tasks at once per account; more only earns 429s.
     max_running: ClassVar[dict[str, int]] = {
         "wan2.1-vace-plus": 2,
         "wanx2.1-i2v-plus": 2,
@@ -204,7 +205,7 @@ class DashScopeProvider(HttpProvider):
             "duration": spec.duration,
             "seed": spec.seed,
         }
-        if task in catalog.VACE_TASKS and task not in VACE_DURATION_FUNCTIONS:
+        if task in VACE_TASKS and task not in VACE_DURATION_FUNCTIONS:
             fields["duration"] = None
         for name, path in model.wire:
             put(path, fields.get(name))
@@ -300,7 +301,7 @@ class DashScopeProvider(HttpProvider):
 
     # ------------------------------------------------------------------------------- cancel, key
     def cancel(self, external_id: str) -> bool:
-        # The vendor documents cancelling tasks that are still queued (PROVIDERS.md §6), but our sources
+        # The vendor documents cancelling tasks that are still queued, but our sources
         # did not capture the path: this one is the emulator's (POST /tasks/{id}/cancel).
         try:
             self._call("POST", f"/tasks/{quote(external_id, safe='')}/cancel", during="cancel")

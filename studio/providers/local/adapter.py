@@ -88,7 +88,7 @@ def render_spec(spec: JobSpec) -> dict:
 
 
 def _render(job: Path) -> None:
-    from studio.providers.local_render import RenderError, RenderSpec, render
+    from studio.providers.local.render import RenderError, RenderSpec, render
 
     state_file = job / "state.json"
     args = json.loads((job / "spec.json").read_text(encoding="utf-8"))

@@ -1,4 +1,4 @@
-"""Loopback emulator of jiekou.ai's Wan 2.1 text-to-video API (PROVIDERS.md §2.3, seed 003).
+"""Loopback emulator of jiekou.ai's Wan 2.1 text-to-video API ([003], its video API page).
 
 ``base_url`` = ``http://HOST:PORT`` (scheme://host:port, no path, like ``https://api.jiekou.ai``).
 
@@ -25,12 +25,11 @@ from __future__ import annotations
 
 import math
 
-from .base import (
-    Emulator,
+from studio.providers.emulators.base import Emulator
+from studio.providers.emulators.protocol import (
     Refusal,
     Reply,
     Request,
-    Task,
     is_bool,
     is_int,
     is_number,
@@ -38,6 +37,7 @@ from .base import (
     json_reply,
     type_name,
 )
+from studio.providers.emulators.state import Task
 
 FIELDS = {
     "prompt",

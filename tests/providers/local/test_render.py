@@ -1,6 +1,6 @@
 """The local offline-preview renderer: real H.264 files of exactly the requested shape, for every task.
 
-Plain pytest (no Django): ``.venv/bin/python -m pytest tests/providers/test_local_render.py -p no:django -q``.
+Plain pytest, no database: ``.venv/bin/pytest tests/providers/local/test_render.py -q``.
 Inputs (pictures, clips, masks) are made here with Pillow and PyAV; outputs are reopened with PyAV.
 """
 
@@ -15,7 +15,7 @@ import av
 import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageStat
 
-from studio.providers.local_render import (
+from studio.providers.local.render import (
     CAMERA_MOVES,
     TASKS,
     RenderError,

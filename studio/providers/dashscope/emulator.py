@@ -1,4 +1,4 @@
-"""Loopback emulator of DashScope (Alibaba Model Studio) video synthesis (PROVIDERS.md §2.2, seeds 002, 004).
+"""Loopback emulator of DashScope (Alibaba Model Studio) video synthesis ([002] and [004], its video API pages).
 
 ``base_url`` = ``http://HOST:PORT/api/v1`` (like ``https://dashscope.aliyuncs.com/api/v1``).
 
@@ -9,18 +9,18 @@
 * ``GET /api/v1/tasks/{task_id}`` → ``{"request_id", "output": {...}, "usage"?}``; an unknown (or
   forgotten / expired) id → 200 with ``task_status: UNKNOWN``.
 * ``POST /api/v1/tasks/{task_id}/cancel`` — cancels a PENDING task. The vendor documents that queued tasks
-  can be cancelled, but the exact path was not captured by our sources (PROVIDERS.md §6); this path and
+  can be cancelled, but the exact path was not captured by our sources; this path and
   its answers (200 ``{"request_id"}``; 400 ``UnsupportedOperation`` when not PENDING) are the emulator's.
 
-Models: the five image-to-video models of seed 002 and ``wan2.1-vace-plus`` (Beijing name
-``wanx2.1-vace-plus`` accepted too) with the five VACE functions of seed 004.
+Models: the five image-to-video models of page [002] and ``wan2.1-vace-plus`` (Beijing name
+``wanx2.1-vace-plus`` accepted too) with the five VACE functions of page [004].
 
 Media: ``img_url`` may be an http(s) URL or a ``data:image/...;base64,`` URI; every VACE medium and
 ``audio_url`` must be an http(s) URL. The emulator really downloads each URL while it handles the submit
 (bad or unreachable URL → 400 ``InvalidURL``; a file it cannot decode → 400
 ``InvalidParameter.DataInspection``; too large → 400 ``InvalidParameter``).
 
-Accepted first, failed later (PROVIDERS.md §7.3): some checks are made only after the task exists, and the
+Accepted first, failed later: some checks are made only after the task exists, and the
 task then ends ``FAILED`` with ``code: InvalidParameter`` once it leaves the queue: image width/height
 outside 360-2000, a mask image or mask video whose size (or fps / length) differs from the video's,
 ``mask_frame_id`` beyond fps x duration + 1, video fps below 16, first + last clip longer than 3 s,
@@ -44,24 +44,23 @@ import re
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
-from . import media
-from .base import (
-    Emulator,
-    FetchError,
+from studio.providers.dashscope.emulator_vace import Plan, VaceRequests
+from studio.providers.emulators import media
+from studio.providers.emulators.base import Emulator
+from studio.providers.emulators.fetch import FetchError, fetch_url
+from studio.providers.emulators.protocol import (
     Refusal,
     Reply,
     Request,
-    Task,
-    fetch_url,
     is_bool,
     is_int,
-    is_number,
     is_str,
     json_reply,
     type_name,
-    vendor_time,
 )
+from studio.providers.emulators.state import Task
 
 SUBMIT_PATH = r"/api/v1/services/aigc/video-generation/video-synthesis"
 SEED_MAX = 2147483647
@@ -86,7 +85,6 @@ I2V_MODELS = {
 VACE_MODELS = ("wan2.1-vace-plus", "wanx2.1-vace-plus")
 I2V_IMAGE_MIMES = ("image/jpeg", "image/png", "image/bmp", "image/webp")
 I2V_IMAGE_FORMATS = ("JPEG", "MPO", "PNG", "BMP", "WEBP")
-VACE_IMAGE_FORMATS = ("JPEG", "MPO", "PNG", "BMP", "TIFF", "WEBP")
 
 # Resolution tiers: the usual sizes for the three common aspects; other aspects keep the tier's pixel count.
 TIER_SIZES = {
@@ -95,33 +93,6 @@ TIER_SIZES = {
     "1080P": {"16:9": (1920, 1080), "9:16": (1080, 1920), "1:1": (1440, 1440)},
 }
 ASPECTS = {"16:9": 16 / 9, "9:16": 9 / 16, "1:1": 1.0}
-
-FUNCTIONS = ("image_reference", "video_repainting", "video_edit", "video_extension", "video_outpainting")
-VACE_SIZES = {
-    "1280*720": (1280, 720),
-    "720*1280": (720, 1280),
-    "960*960": (960, 960),
-    "832*1088": (832, 1088),
-    "1088*832": (1088, 832),
-}
-COMMON_PARAMETERS = {"prompt_extend", "seed", "watermark"}
-VACE_INPUT = {
-    "image_reference": {"ref_images_url"},
-    "video_repainting": {"video_url", "ref_images_url"},
-    "video_edit": {"video_url", "ref_images_url", "mask_image_url", "mask_frame_id", "mask_video_url"},
-    "video_extension": {"first_frame_url", "last_frame_url", "first_clip_url", "last_clip_url", "video_url"},
-    "video_outpainting": {"video_url"},
-}
-VACE_PARAMETERS = {
-    "image_reference": {"obj_or_bg", "size", "duration"},
-    "video_repainting": {"control_condition", "strength"},
-    "video_edit": {"control_condition", "mask_type", "expand_ratio", "expand_mode", "size", "duration"},
-    "video_extension": {"control_condition", "duration"},
-    "video_outpainting": {"top_scale", "bottom_scale", "left_scale", "right_scale", "duration"},
-}
-REPAINT_CONDITIONS = ("posebodyface", "posebody", "depth", "scribble")
-EDIT_CONDITIONS = ("", "posebodyface", "depth")
-EXTENSION_CONDITIONS = ("", *REPAINT_CONDITIONS)  # values not listed for this function: the repainting set
 
 STATUS = {
     "queued": "PENDING",
@@ -139,7 +110,15 @@ FAILURE_MESSAGES = {
 }
 
 
-class DashScopeEmulator(Emulator):
+BEIJING = timezone(timedelta(hours=8))
+
+
+def vendor_time(wall: float) -> str:
+    """``2025-07-27 21:15:19.582``. The zone is not stated; Beijing time is used."""
+    return datetime.fromtimestamp(wall, BEIJING).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+
+
+class DashScopeEmulator(VaceRequests, Emulator):
     vendor = "dashscope"
     base_path = "/api/v1"
     result_ttl = 24 * 3600.0  # [002]: video_url is kept 24 h
@@ -310,7 +289,7 @@ class DashScopeEmulator(Emulator):
         return info
 
     # -------------------------------------------------------------- image to video
-    def _i2v(self, model: str, inp: dict, params: dict) -> _Plan:
+    def _i2v(self, model: str, inp: dict, params: dict) -> Plan:
         spec = I2V_MODELS[model]
         input_keys = {"img_url", "prompt", "negative_prompt", "template"} | (
             {"audio_url"} if spec.audio else set()
@@ -365,7 +344,7 @@ class DashScopeEmulator(Emulator):
             "duration": duration,
             "SR": int(resolution[:-1]),
         }
-        return _Plan(width, height, audio, deferred, info)
+        return Plan(width, height, audio, deferred, info)
 
     def _i2v_image(self, img_url: str) -> media.ImageInfo:
         if img_url.startswith("data:"):
@@ -402,217 +381,6 @@ class DashScopeEmulator(Emulator):
                 "input.audio_url: the audio must be wav or mp3", "InvalidParameter.DataInspection"
             )
         return info
-
-    # -------------------------------------------------------------- VACE
-    def _vace(self, model: str, inp: dict, params: dict, body: dict) -> _Plan:
-        function = inp.get("function")
-        if function is None:
-            raise self.invalid("input.function is required")
-        if not is_str(function) or function not in FUNCTIONS:
-            raise self.invalid(f"input.function must be one of {', '.join(FUNCTIONS)}")
-        self._check_keys(inp, {"function", "prompt"} | VACE_INPUT[function], "input", f"{model} {function}")
-        self._check_keys(
-            params, COMMON_PARAMETERS | VACE_PARAMETERS[function], "parameters", f"{model} {function}"
-        )
-        self._text(inp, "prompt", required=True)
-        self._common_parameters(params)
-        if "duration" in params and (not is_int(params["duration"]) or params["duration"] != 5):
-            raise self.invalid("parameters.duration is fixed at 5")
-        size = params.get("size")
-        if "size" in params and (not is_str(size) or size not in VACE_SIZES):
-            raise self.invalid(f"parameters.size must be one of {', '.join(VACE_SIZES)}")
-        refs = self._ref_images(inp, function)
-        urls = {
-            name: self._url_field(inp, name)
-            for name in VACE_INPUT[function]
-            if name.endswith("_url") and name != "ref_images_url"
-        }
-        checker = getattr(self, f"_check_{function}")
-        checker(inp, params, body, refs, urls)
-
-        # -- every URL is fetched now (unreachable → 400), then probed
-        deferred: list[tuple[str, str]] = []
-        ref_infos = [
-            self._image(f"input.ref_images_url[{i}]", url, VACE_IMAGE_FORMATS)
-            for i, url in enumerate(refs[:3])
-        ]
-        images = {
-            n: self._image(f"input.{n}", urls[n], VACE_IMAGE_FORMATS)
-            for n in ("first_frame_url", "last_frame_url", "mask_image_url")
-            if urls.get(n)
-        }
-        videos = {
-            n: self._video(f"input.{n}", urls[n])
-            for n in ("video_url", "first_clip_url", "last_clip_url", "mask_video_url")
-            if urls.get(n)
-        }
-        for label, info in [
-            *((f"ref_images_url[{i}]", r) for i, r in enumerate(ref_infos)),
-            *((n, i) for n, i in images.items() if n != "mask_image_url"),
-        ]:
-            if not (360 <= info.width <= 2000 and 360 <= info.height <= 2000):
-                deferred.append(
-                    (
-                        "InvalidParameter",
-                        f"input.{label}: image width and height must be between 360 and 2000 pixels",
-                    )
-                )
-        for name, info in videos.items():
-            if info.fps < 16:
-                deferred.append(
-                    ("InvalidParameter", f"input.{name}: the video frame rate must be at least 16 fps")
-                )
-
-        width, height = self._vace_size(function, params, images, videos)
-        deferred.extend(getattr(self, f"_later_{function}", lambda *_: [])(inp, params, images, videos))
-        info = self._prompt_info(inp, params)
-        info.update(kind="vace", function=function)
-        info["usage"] = {"video_count": 1, "video_duration": 5, "video_ratio": f"{width}*{height}"}
-        return _Plan(width, height, False, deferred[0] if deferred else None, info)
-
-    def _ref_images(self, inp: dict, function: str) -> list[str]:
-        if "ref_images_url" not in inp:
-            if function == "image_reference":
-                raise self.invalid("input.ref_images_url is required for image_reference")
-            return []
-        refs = inp["ref_images_url"]
-        if not isinstance(refs, list) or not refs or not all(is_str(u) and u for u in refs):
-            raise self.invalid("input.ref_images_url must be a non-empty array of URL strings")
-        if function != "image_reference" and len(refs) != 1:
-            raise self.invalid(f"input.ref_images_url takes exactly 1 image for {function}")
-        return refs
-
-    def _check_image_reference(self, inp, params, body, refs, urls) -> None:
-        if "obj_or_bg" in params:
-            roles = params["obj_or_bg"]
-            if not isinstance(roles, list) or not all(r in ("obj", "bg") for r in roles):
-                raise self.invalid('parameters.obj_or_bg must be an array of "obj" / "bg"')
-            if len(roles) != len(refs):
-                raise self.invalid("parameters.obj_or_bg must have the same length as input.ref_images_url")
-        elif len(refs) > 1:
-            raise self.invalid(
-                "parameters.obj_or_bg is required when input.ref_images_url has more than one image"
-            )
-
-    def _check_video_repainting(self, inp, params, body, refs, urls) -> None:
-        if not urls.get("video_url"):
-            raise self.invalid("input.video_url is required for video_repainting")
-        if "parameters" not in body or not params:
-            raise self.invalid("parameters is required for video_repainting", "BadRequest.EmptyParameters")
-        condition = params.get("control_condition")
-        if condition is None:
-            raise self.invalid("parameters.control_condition is required for video_repainting")
-        if condition not in REPAINT_CONDITIONS:
-            raise self.invalid(f"parameters.control_condition must be one of {', '.join(REPAINT_CONDITIONS)}")
-        if "strength" in params and (
-            not is_number(params["strength"]) or not 0.0 <= params["strength"] <= 1.0
-        ):
-            raise self.invalid("parameters.strength must be a number in [0.0, 1.0]")
-
-    def _check_video_edit(self, inp, params, body, refs, urls) -> None:
-        if not urls.get("video_url"):
-            raise self.invalid("input.video_url is required for video_edit")
-        if bool(urls.get("mask_image_url")) == bool(urls.get("mask_video_url")):
-            raise self.invalid(
-                "video_edit needs exactly one of input.mask_image_url and input.mask_video_url"
-            )
-        if "mask_frame_id" in inp and (not is_int(inp["mask_frame_id"]) or inp["mask_frame_id"] < 1):
-            raise self.invalid("input.mask_frame_id must be an integer >= 1")
-        if "control_condition" in params and params["control_condition"] not in EDIT_CONDITIONS:
-            raise self.invalid('parameters.control_condition must be one of "", posebodyface, depth')
-        if "mask_type" in params and params["mask_type"] not in ("tracking", "fixed"):
-            raise self.invalid("parameters.mask_type must be tracking or fixed")
-        if "expand_ratio" in params and (
-            not is_number(params["expand_ratio"]) or not 0.0 <= params["expand_ratio"] <= 1.0
-        ):
-            raise self.invalid("parameters.expand_ratio must be a number in [0.0, 1.0]")
-        if "expand_mode" in params and params["expand_mode"] not in ("hull", "bbox", "original"):
-            raise self.invalid("parameters.expand_mode must be hull, bbox or original")
-
-    def _check_video_extension(self, inp, params, body, refs, urls) -> None:
-        if not any(
-            urls.get(n) for n in ("first_frame_url", "last_frame_url", "first_clip_url", "last_clip_url")
-        ):
-            raise self.invalid(
-                "video_extension needs at least one of first_frame_url, last_frame_url, first_clip_url, last_clip_url"
-            )
-        condition = params.get("control_condition", "")
-        if condition not in EXTENSION_CONDITIONS:
-            raise self.invalid(f"parameters.control_condition must be one of {', '.join(REPAINT_CONDITIONS)}")
-        if urls.get("video_url") and not condition:
-            raise self.invalid("parameters.control_condition is required when input.video_url is set")
-
-    def _check_video_outpainting(self, inp, params, body, refs, urls) -> None:
-        if not urls.get("video_url"):
-            raise self.invalid("input.video_url is required for video_outpainting")
-        for name in ("top_scale", "bottom_scale", "left_scale", "right_scale"):
-            if name in params and (not is_number(params[name]) or not 1.0 <= params[name] <= 2.0):
-                raise self.invalid(f"parameters.{name} must be a number in [1.0, 2.0]")
-
-    # checks the vendor makes after accepting (→ the task ends FAILED InvalidParameter)
-    def _later_video_edit(self, inp, params, images, videos) -> list[tuple[str, str]]:
-        video, found = videos["video_url"], []
-        mask = images.get("mask_image_url")
-        if mask is not None:
-            if (mask.width, mask.height) != (video.width, video.height):
-                found.append(
-                    (
-                        "InvalidParameter",
-                        f"input.mask_image_url: the mask is {mask.width}x{mask.height} but the video is {video.width}x{video.height}",
-                    )
-                )
-            top = round(video.fps * min(video.duration, 5.0)) + 1
-            if inp.get("mask_frame_id", 1) > top:
-                found.append(
-                    ("InvalidParameter", f"input.mask_frame_id must be in [1, {top}] for this video")
-                )
-        mask_video = videos.get("mask_video_url")
-        if mask_video is not None:
-            same = (mask_video.width, mask_video.height) == (video.width, video.height)
-            same = (
-                same and abs(mask_video.fps - video.fps) < 0.01 and abs(mask_video.frames - video.frames) <= 1
-            )
-            if not same:
-                found.append(
-                    (
-                        "InvalidParameter",
-                        "input.mask_video_url: the mask video must have the video's resolution, frame rate and length",
-                    )
-                )
-        return found
-
-    def _later_video_extension(self, inp, params, images, videos) -> list[tuple[str, str]]:
-        found = []
-        first, last = videos.get("first_clip_url"), videos.get("last_clip_url")
-        if first is not None and last is not None and first.duration + last.duration > 3.05:
-            found.append(
-                ("InvalidParameter", "first_clip_url and last_clip_url together must not exceed 3 seconds")
-            )
-        motion = videos.get("video_url")
-        if motion is not None:
-            sizes = {(i.width, i.height) for n, i in {**images, **videos}.items() if n != "video_url"}
-            if sizes and (motion.width, motion.height) not in sizes:
-                found.append(
-                    ("InvalidParameter", "input.video_url: the resolution must match the frames and clips")
-                )
-        return found
-
-    def _vace_size(self, function: str, params: dict, images: dict, videos: dict) -> tuple[int, int]:
-        if function == "image_reference":
-            return VACE_SIZES[params.get("size", "1280*720")]
-        if function == "video_edit" and "size" in params:
-            return VACE_SIZES[params["size"]]
-        if function == "video_extension":
-            for name in ("first_clip_url", "last_clip_url", "first_frame_url", "last_frame_url"):
-                source = videos.get(name) or images.get(name)
-                if source is not None:
-                    return cap_720p(source.width, source.height)
-        video = videos["video_url"]
-        if function == "video_outpainting":
-            w = video.width * (params.get("left_scale", 1.0) + params.get("right_scale", 1.0)) / 2
-            h = video.height * (params.get("top_scale", 1.0) + params.get("bottom_scale", 1.0)) / 2
-            return cap_720p(w, h)
-        return cap_720p(video.width, video.height)
 
     # -------------------------------------------------------------- task query and cancel
     def query(self, request: Request, match) -> Reply:
@@ -671,27 +439,6 @@ class DashScopeEmulator(Emulator):
 
     def failure_message(self, code: str) -> str:
         return FAILURE_MESSAGES.get(code, "The task failed.")
-
-
-@dataclass
-class _Plan:
-    width: int
-    height: int
-    audio: bool
-    deferred: tuple[str, str] | None
-    info: dict
-
-
-def _even(value: float) -> int:
-    return max(2, round(value / 2) * 2)
-
-
-def cap_720p(width: float, height: float) -> tuple[int, int]:
-    """Keep a size at or below 720p (shorter side ≤ 720), aspect kept, even numbers for H.264."""
-    short = min(width, height)
-    if short > 720:
-        width, height = width * 720 / short, height * 720 / short
-    return _even(width), _even(height)
 
 
 def tier_size(resolution: str, image_width: int, image_height: int) -> tuple[int, int]:
