@@ -20,7 +20,7 @@ from studio.env import env, envbool, envfloat, envint, envlist, envsecret
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env("STUDIO_DATA_DIR", str(BASE_DIR / "var"))).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)  # an older one: tightened by studio/filemodes.py
 
 
 def _generated_secret(filename: str, make) -> str:
@@ -213,6 +213,17 @@ STORAGES = {
 # Uploads larger than this are streamed to a temporary file rather than kept in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# First, a handler that refuses a body larger than its view takes before reading it (studio/assets/uploads.py).
+FILE_UPLOAD_HANDLERS = [
+    "studio.assets.uploads.CappedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# Media are the studio's own: no other account on the machine reads them. A proxy that serves them itself
+# (STUDIO_ACCEL_REDIRECT_PREFIX) as another user in the studio's group needs them group-readable.
+STUDIO_MEDIA_GROUP_READABLE = envbool("STUDIO_MEDIA_GROUP_READABLE", False)
+FILE_UPLOAD_PERMISSIONS = 0o640 if STUDIO_MEDIA_GROUP_READABLE else 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750 if STUDIO_MEDIA_GROUP_READABLE else 0o700
 
 # Security: on by default where it costs nothing, HTTPS-only parts behind STUDIO_SECURE.
 STUDIO_SECURE = envbool("STUDIO_SECURE", False)
@@ -262,7 +273,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "studio.generations.tasks.sweep_task",
         "schedule": STUDIO_SWEEP_SECONDS,
         "options": {"expires": STUDIO_SWEEP_SECONDS * 3},  # a late tick is useless; the next one comes
-    }
+    },
+    # Files nothing uses (left by refused forms) go after a day (studio/assets/cleanup.py).
+    "assets-sweep": {
+        "task": "studio.assets.tasks.sweep_unused_assets_task",
+        "schedule": 3600,
+        "options": {"expires": 3600},
+    },
 }
 
 # Outbound fetches and media.

@@ -130,11 +130,6 @@ REFUSALS = [
         lambda tmp: bomb_png(),
         "“bomb.png”: The image has far too many pixels to be handled safely; scale it down first.",
     ),
-    (
-        "huge.png",
-        lambda tmp: padded(png_bytes(64, 48), 21 * 1024 * 1024),
-        "“huge.png” is 21.0 MB; images may be up to 20 MB.",
-    ),
     ("empty.png", lambda tmp: b"", "“empty.png” is empty (0 bytes); choose the image again."),
     (
         "cut.png",
@@ -152,6 +147,25 @@ def test_refused_uploads_say_why_in_json(world, tmp_path, name, make, message):
     assert response["Content-Type"] == "application/json"
     assert response.json() == {"error": message}
     assert not Asset.objects.exists()
+
+
+def test_a_file_over_the_limit_is_refused_before_it_is_read(world):
+    """The body's declared length already says it is too large: the file itself is never read (413)."""
+    response = post_file(world.editor.client, world, "huge.png", padded(png_bytes(64, 48), 21 * 1024 * 1024))
+    assert response.status_code == 413
+    assert response.json() == {
+        "error": "“huge.png” is too large: the upload is 21.0 MB; images may be up to 20 MB."
+    }
+    assert not Asset.objects.exists()
+
+
+def test_a_file_just_over_the_limit_is_refused_by_its_size(world):
+    """Within the multipart envelope's slack the body is read, and the file's own size refuses it."""
+    response = post_file(
+        world.editor.client, world, "big.png", padded(png_bytes(64, 48), 20 * 1024 * 1024 + 1)
+    )
+    assert response.status_code == 400
+    assert response.json() == {"error": "“big.png” is 20.1 MB; images may be up to 20 MB."}
 
 
 def test_the_bomb_is_a_valid_png_refused_from_its_header(world):

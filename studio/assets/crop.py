@@ -5,24 +5,30 @@ SiliconFlow's image to video maps the first frame's aspect to its output size: 1
 DashScope and VACE take images of 360 to 2000 pixels a side (the DashScope and VACE pages).
 
 A crop is exact: the result is ``k*a`` x ``k*b`` pixels for aspect ``a:b`` (1024x576 for 16:9, never
-1024x577), cut out of the source without scaling, so every pixel of the result is a pixel of the source.
+1024x577), cut out of the source without scaling, so every pixel of the result is a pixel of the source;
+except for a JPEG too large to crop at full size within the memory budget (``studio.assets.pixels``), which
+is cut, still at exactly the aspect, from a decode at 1/2, 1/4 or 1/8 of each side.
 The result is saved as a new image Asset through ``create_asset`` (probed again like any upload); the
 source Asset is left as it was.
 """
 
 from __future__ import annotations
 
-import io
 import math
+import os
 import re
+import tempfile
 import warnings
 from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from studio.assets import probe  # noqa: F401 - sets Image.MAX_IMAGE_PIXELS before any decoding here
+from studio.assets import (
+    pixels,
+    probe,  # noqa: F401 - sets Image.MAX_IMAGE_PIXELS before any decoding here
+)
 from studio.assets.models import Asset
 from studio.assets.services import create_asset
 from studio.providers.catalog import ASPECT_TOLERANCE, closest_aspect
@@ -153,6 +159,29 @@ def cropped_name(asset: Asset, aspect: str, fmt: str) -> str:
     return f"{stem}-{aspect.replace(':', 'x')}.{EXTENSIONS[fmt]}"
 
 
+def _plan(asset: Asset, aspect: str, box, min_side: int):
+    """Read the stored image's header and plan the crop: (header, full-size crop, scale). Nothing decoded."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with asset.file.open("rb") as fh, Image.open(fh) as im:
+                header = pixels.read_header(im)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ValidationError("The image has far too many pixels to be handled safely.") from None
+    except (FileNotFoundError, UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise ValidationError("The stored image could not be read; upload it again.") from None
+    width, height = header.upright
+    crop = fit_box(width, height, aspect, box)
+    check_min_side(width, height, aspect, crop, min_side)
+    scale = pixels.crop_scale(header, crop[2:])
+    if scale is None:
+        raise ValidationError(
+            f"The image ({width}x{height}) is too large to crop here: {pixels.limit_words(header)}. "
+            "Upload a smaller copy and crop that."
+        )
+    return header, crop, scale
+
+
 def crop_to_aspect(
     asset: Asset,
     *,
@@ -167,26 +196,44 @@ def crop_to_aspect(
     baked in by ``create_asset``); it is adjusted to the exact aspect and moved inside the image. Without
     it, a centred crop. ``min_side`` (pixels; None or 0 for none) refuses results too small for the vendor.
     Same format as the source, PNG when it has transparency (or was a GIF). Raises ValidationError.
+
+    The decode and the crop's copy must fit ``pixels.BUDGET`` together: a JPEG too large for that is decoded
+    at 1/2, 1/4 or 1/8 of each side and the crop cut from that (still exactly ``aspect``; the returned
+    asset's ``reduced_from`` is then the full-size crop's (width, height)); other images too large are
+    refused before decoding.
     """
     if asset.kind != Asset.Kind.IMAGE:
         raise ValidationError("Only images can be cropped.")
+    header, full, scale = _plan(asset, aspect, box, min_side or 0)
+    crop = full
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with asset.file.open("rb") as fh, Image.open(fh) as source:
                 fmt = source.format or ""
-                source.load()
-                image = ImageOps.exif_transpose(source)  # a no-op for what create_asset stored
                 icc = source.info.get("icc_profile")
+                pixels.draft(source, header, scale)
+                source.load()
+                # What create_asset stored is upright already; only an older image may still need turning
+                # (exif_transpose copies even when there is nothing to turn, hence the test).
+                image = ImageOps.exif_transpose(source) if header.turned else source
+                if scale > 1:
+                    # Cut from the reduced decode: the same frame, scaled, kept at exactly the aspect.
+                    width, height = header.upright
+                    rw, rh = image.size
+                    left, top, cw, ch = crop
+                    fx, fy = rw / width, rh / height
+                    crop = fit_box(rw, rh, aspect, (left * fx, top * fy, cw * fx, ch * fy))
+                    check_min_side(rw, rh, aspect, crop, min_side or 0)
+                left, top, cw, ch = crop
+                out = image.crop((left, top, left + cw, top + ch))
+                del image  # the source goes with the file: only the crop is held while it is encoded
+    except ValidationError:
+        raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ValidationError("The image has far too many pixels to be handled safely.") from None
     except (FileNotFoundError, UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise ValidationError("The stored image could not be read; upload it again.") from None
-    width, height = image.size
-    crop = fit_box(width, height, aspect, box)
-    check_min_side(width, height, aspect, crop, min_side or 0)
-    left, top, cw, ch = crop
-    out = image.crop((left, top, left + cw, top + ch))
 
     has_alpha = out.mode in ("RGBA", "LA", "PA") or (out.mode == "P" and "transparency" in out.info)
     save_as = "PNG" if has_alpha else SAVE_AS.get(fmt, "PNG")
@@ -203,13 +250,24 @@ def crop_to_aspect(
         out = out.convert("RGB")
     elif save_as == "PNG":
         options.update(compress_level=6)
-    buffer = io.BytesIO()
-    out.save(buffer, save_as, **options)
     name = cropped_name(asset, aspect, save_as)
-    return create_asset(
-        workspace=asset.workspace,
-        user=user,
-        source=ContentFile(buffer.getvalue(), name=name),
-        name=name,
-        expect="image",
-    )
+    # Encoded to a file, not to memory: a PNG of a large crop can be most of its decoded size.
+    tmp_dir = Path(settings.DATA_DIR) / "tmp"
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=tmp_dir, prefix="crop-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            out.save(fh, save_as, **options)
+        del out
+        result = create_asset(
+            workspace=asset.workspace,
+            user=user,
+            source=tmp_name,
+            name=name,
+            expect="image",
+            derived_from=asset,
+        )
+    finally:
+        Path(tmp_name).unlink(missing_ok=True)
+    result.reduced_from = full[2:] if scale > 1 else None
+    return result

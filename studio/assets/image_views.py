@@ -8,9 +8,12 @@ Both POST views answer JSON describing an image Asset::
 
 ``aspect`` is the image's own aspect (``aspect_label``), ``closest`` the nearest of 16:9, 9:16 and 1:1
 with its relative error in percent, ``fits`` SiliconFlow's output size for each aspect the image is
-within 1 % of (its image-to-video page). A refused file or crop is ``{"error": "..."}`` with status 400: the
-message is the one the person sees. Access is the workspace's: outsiders get 404, viewers 403 (the usual
-error pages, before any JSON).
+within 1 % of (its image-to-video page). A refused file or crop is ``{"error": "..."}`` with status 400
+(413 for a body larger than the view takes, refused before it is read): the message is the one the person
+sees. Images too large for the memory budget are refused from their header (``studio.assets.pixels``);
+a large photo turned upright, or a large crop, that had to be made at a reduced scale says so first in
+``warnings``. Access is the workspace's: outsiders get 404, viewers 403 (the usual error pages, before any
+JSON).
 
 An optional ``model`` ("provider:model id", as the generation form sends it) makes the warnings those of
 that model's first-frame slot in the catalogue, and the crop's minimum side that slot's.
@@ -43,6 +46,7 @@ from studio.assets.crop import (
 from studio.assets.models import Asset
 from studio.assets.probe import MAX_IMAGE_PIXELS
 from studio.assets.services import MAX_BYTES, create_asset, media_info
+from studio.assets.uploads import SLACK, accepts_upload, refusal_of
 from studio.http import AuthenticatedRequest
 from studio.providers import catalog
 from studio.providers.catalog import ASPECT_TOLERANCE, aspect_label
@@ -57,6 +61,38 @@ VENDOR_SIDES = (360, 2000)  # DashScope i2v and VACE
 
 def _error(message: str, status: int = 400) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
+
+
+SCALE_WORDS = {2: "half size", 4: "a quarter of its size", 8: "an eighth of its size"}
+
+
+def _scale_words(kept: tuple[int, int], full: tuple[int, int]) -> str:
+    return SCALE_WORDS.get(round(full[0] / kept[0]) if kept[0] else 0, "a reduced size")
+
+
+def turned_warning(asset: Asset) -> str | None:
+    """What to say when create_asset kept a large turned photo at a reduced scale."""
+    full = getattr(asset, "reduced_from", None)
+    if not full:
+        return None
+    kept = (asset.width or 0, asset.height or 0)
+    return (
+        f"It was turned upright at {_scale_words(kept, full)} and kept at {kept[0]}x{kept[1]} (the photo is "
+        f"{full[0]}x{full[1]}): turning a photo this large at full size takes more memory than one upload "
+        "may use."
+    )
+
+
+def crop_warning(asset: Asset) -> str | None:
+    """What to say when a crop was cut from a reduced decode."""
+    full = getattr(asset, "reduced_from", None)
+    if not full:
+        return None
+    kept = (asset.width or 0, asset.height or 0)
+    return (
+        f"The crop was cut at {_scale_words(kept, full)}, {kept[0]}x{kept[1]} rather than {full[0]}x{full[1]}: "
+        "cropping an image this large at full size takes more memory than one crop may use."
+    )
 
 
 def size_mb(n: int) -> str:
@@ -166,11 +202,15 @@ def _one_upload(request):
     return files[0]
 
 
+@accepts_upload(MAX_BYTES["image"] + SLACK)
 @require_POST
 def upload(request: AuthenticatedRequest, slug: str):
     """POST ``image`` (one file), optional ``model``: check and keep it as an image Asset."""
     membership = get_membership(request, slug, write=True)
     try:
+        refused = refusal_of(request)
+        if refused:
+            return _error(refused.words(f"images may be up to {MAX_BYTES['image'] // MB} MB"), status=413)
         upload_file = _one_upload(request)
     except ValidationError as exc:
         return _error(" ".join(exc.messages))
@@ -189,7 +229,10 @@ def upload(request: AuthenticatedRequest, slug: str):
         asset = create_asset(
             workspace=membership.workspace, user=request.user, source=upload_file, name=name, expect="image"
         )
-        return JsonResponse(describe(asset, slug, request.POST.get("model", "")))
+        data = describe(asset, slug, request.POST.get("model", ""))
+        if note := turned_warning(asset):
+            data["warnings"].insert(0, note)
+        return JsonResponse(data)
     except ValidationError as exc:
         return _error(" ".join(exc.messages))
     except Exception:
@@ -210,12 +253,16 @@ def _min_side(request) -> int | None:
     return DEFAULT_MIN_SIDE
 
 
+@accepts_upload(SLACK)
 @require_POST
 def crop(request: AuthenticatedRequest, slug: str):
     """POST ``asset_id``, ``aspect`` (16:9, 9:16, 1:1), optional ``box`` ("x,y,w,h" in source pixels),
     ``min_side`` and ``model``: keep an exact-aspect crop of the image as a new Asset."""
     membership = get_membership(request, slug, write=True)
     try:
+        refused = refusal_of(request)
+        if refused:
+            return _error(refused.words(f"a crop request takes at most {SLACK // 1024} KB"), status=413)
         asset_id = request.POST.get("asset_id", "").strip()
         aspect = request.POST.get("aspect", "").strip()
     except (RequestDataTooBig, MultiPartParserError, SuspiciousOperation):
@@ -235,6 +282,8 @@ def crop(request: AuthenticatedRequest, slug: str):
             source, aspect=aspect, box=box, user=request.user, min_side=_min_side(request)
         )
         data = describe(result, slug, request.POST.get("model", ""))
+        if note := crop_warning(result):
+            data["warnings"].insert(0, note)
     except ValidationError as exc:
         return _error(" ".join(exc.messages))
     except Exception:

@@ -5,8 +5,9 @@ Frames are numbered the vendor's way: 1-based, frame N is the picture shown at (
 holding only 0 (black, keep) and 255 (white, edit), at exactly the video's resolution, as VACE asks.
 
 ``mask_save`` answers JSON: ``{"asset_id", "width", "height", "frame", "white_pixels", "name", "url"}``
-on success, ``{"error": "..."}`` with status 400 when the mask cannot be used. Access is the workspace's:
-outsiders get 404, viewers 403 (the usual error pages, not JSON).
+on success, ``{"error": "..."}`` with status 400 when the mask cannot be used (413 for a body over 10 MB,
+refused before it is read). Videos above 1080p (kept before such uploads were refused) get neither frames
+nor masks. Access is the workspace's: outsiders get 404, viewers 403 (the usual error pages, not JSON).
 """
 
 from __future__ import annotations
@@ -28,13 +29,17 @@ from PIL import Image, UnidentifiedImageError
 
 from studio.assets import probe  # noqa: F401 - sets Image.MAX_IMAGE_PIXELS before any decoding here
 from studio.assets.models import Asset
-from studio.assets.services import create_asset
+from studio.assets.services import MAX_VIDEO_SIZE, create_asset
+from studio.assets.uploads import SLACK, accepts_upload, refusal_of
 from studio.http import AuthenticatedRequest
 from studio.workspaces.access import get_membership
 
 THRESHOLD = 128  # grey >= 128 is white (edit), below is black (keep)
 MASK_FORMATS = {"PNG", "WEBP", "BMP", "JPEG"}
 MAX_MASK_BYTES = 10 * 1024 * 1024  # VACE's limit for a mask image
+# FFmpeg's frame threads each hold frames of their own, so their number (left to FFmpeg, one per core and
+# more) would set the memory a decode takes; two keep a 1080p frame well under 128 MB, and near full speed.
+DECODE_THREADS = 2
 DATA_URL_RE = re.compile(r"^data:image/(?:png|webp|bmp|jpeg);base64,", re.IGNORECASE)
 
 
@@ -60,6 +65,18 @@ def frame_count(asset: Asset) -> int:
     return 0
 
 
+def too_large(asset: Asset) -> str | None:
+    """Why the painter cannot show this video (one kept before larger ones were refused), or None."""
+    long_side, short_side = MAX_VIDEO_SIZE
+    w, h = asset.width or 0, asset.height or 0
+    if max(w, h) <= long_side and min(w, h) <= short_side:
+        return None
+    return (
+        f"This video is {w}x{h}; the painter shows videos up to {long_side}x{short_side} ({short_side}p). "
+        "Upload a smaller copy."
+    )
+
+
 def _open_video(asset: Asset):
     try:
         return av.open(asset.file.path)
@@ -81,11 +98,19 @@ def _pick(container, stream, target: int, half: int):
 
 
 def decode_frame(asset: Asset, frame: int) -> Image.Image | None:
-    """Frame ``frame`` (1-based) as an RGB image at the video's own size, or None past the end."""
+    """Frame ``frame`` (1-based) as an RGB image at the video's own size, or None past the end.
+
+    Videos above 1080p are refused (MaskError) before they are opened: no decoder option makes an 8K frame
+    cheap (FFmpeg takes over 500 MB for one, whatever its threads).
+    """
+    refusal = too_large(asset)
+    if refusal:
+        raise MaskError(refusal)
     fps = asset.fps or 0
     with _open_video(asset) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
+        stream.thread_count = DECODE_THREADS
         rate = fps or float(stream.average_rate or stream.guessed_rate or 0)
         if not rate or not stream.time_base:
             raise MaskError("This video does not say its frame rate, so its frames cannot be numbered.")
@@ -135,7 +160,7 @@ def video_frame(request: AuthenticatedRequest, slug: str, asset_id: str, frame: 
         if asset.width and asset.height and image.size != (asset.width, asset.height):
             image = image.resize((asset.width, asset.height))
         buffer = io.BytesIO()
-        image.convert("RGB").save(buffer, "JPEG", quality=90)
+        (image if image.mode == "RGB" else image.convert("RGB")).save(buffer, "JPEG", quality=90)
         response = HttpResponse(buffer.getvalue(), content_type="image/jpeg")
         response["Content-Length"] = str(len(buffer.getvalue()))
         response["X-Content-Type-Options"] = "nosniff"
@@ -203,6 +228,7 @@ def _error(message: str) -> JsonResponse:
     return JsonResponse({"error": message}, status=400)
 
 
+@accepts_upload(MAX_MASK_BYTES + SLACK)
 @require_POST
 def mask_save(request: AuthenticatedRequest, slug: str, asset_id: str):
     """POST ``mask`` (a PNG file, or a PNG data URL) and ``frame``: store a binary mask for the video."""
@@ -210,7 +236,13 @@ def mask_save(request: AuthenticatedRequest, slug: str, asset_id: str):
     video = _video(membership, asset_id)
     if not (video.width and video.height):
         return _error("This video's size is unknown, so a mask cannot be matched to it.")
+    if refusal := too_large(video):
+        return _error(refusal)
     try:
+        refused = refusal_of(request)
+        if refused:
+            limit = f"a mask may be up to {MAX_MASK_BYTES // (1024 * 1024)} MB"
+            return JsonResponse({"error": refused.words(limit)}, status=413)
         raw = _mask_bytes(request)
         frame_raw = request.POST.get("frame", "1").strip()
     except RequestDataTooBig:
@@ -241,6 +273,7 @@ def mask_save(request: AuthenticatedRequest, slug: str, asset_id: str):
             source=ContentFile(buffer.getvalue(), name=name),
             name=name,
             expect="image",
+            derived_from=video,
         )
     except ValidationError as exc:
         return _error(" ".join(exc.messages))

@@ -21,6 +21,11 @@ class Asset(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
+    # What this was made from: a crop's image, a painted mask's video. Kept while this one is recent, as
+    # the person may come back to crop or paint again (studio.assets.cleanup).
+    derived_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="derived"
+    )
     kind = models.CharField(max_length=8, choices=Kind.choices)
     file = models.FileField(upload_to=asset_path, max_length=300)
     original_name = models.CharField(max_length=255, blank=True)

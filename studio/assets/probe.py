@@ -1,7 +1,10 @@
 """Measure media on the server: never trust what the browser said about a file.
 
-Images go through Pillow (EXIF orientation honoured, decompression bombs refused before decoding),
-video and audio through PyAV (container, codec, size, duration, fps, frames, audio track).
+Images go through Pillow: judged by their header first (EXIF orientation honoured, decompression bombs and
+images too large for the memory budget refused before decoding, see ``studio.assets.pixels``), then
+decoded, at a reduced scale where libjpeg can, to prove the file is whole. Video and audio go through PyAV
+(container, codec, size, duration, fps, frames, audio track), read from the container without decoding a
+frame.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from pathlib import Path
 import av
 from PIL import Image, UnidentifiedImageError
 
+from studio.assets import pixels
 from studio.providers.catalog import MediaInfo
 
 # Refuse images above this many pixels before decoding them (a 12,000 x 12,000 bomb is 144 M).
@@ -67,27 +71,47 @@ class Probe:
         )
 
 
+def open_image(fh) -> tuple[Image.Image, pixels.Header]:
+    """Open lazily and read the header: format, size, mode, orientation. Nothing is decoded.
+
+    Raises ProbeError for what the studio does not take: other formats, bombs, and images too large to be
+    handled within ``pixels.BUDGET`` (the message gives the limit).
+    """
+    im = Image.open(fh)
+    fmt = im.format or ""
+    if fmt not in IMAGE_TYPES:
+        im.close()
+        raise ProbeError(f"{fmt or 'This'} images are not supported; use JPEG, PNG, WebP or BMP.")
+    header = pixels.read_header(im)
+    if header.pixels > MAX_IMAGE_PIXELS:
+        im.close()
+        raise ProbeError(
+            f"The image is {header.width}x{header.height}, too many pixels to handle; scale it down first."
+        )
+    refusal = pixels.refusal(header)
+    if refusal:
+        im.close()
+        raise ProbeError(refusal)
+    return im, header
+
+
 def probe_image(path: Path) -> Probe:
     size = path.stat().st_size
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as im:
-                fmt = im.format or ""
-                if fmt not in IMAGE_TYPES:
-                    raise ProbeError(f"{fmt or 'This'} images are not supported; use JPEG, PNG, WebP or BMP.")
-                width, height = im.size
-                if width * height > MAX_IMAGE_PIXELS:
-                    raise ProbeError(
-                        f"The image is {width}x{height}, too many pixels to handle; scale it down first."
-                    )
-                orientation = im.getexif().get(0x0112, 1)
-                if orientation in (5, 6, 7, 8):
-                    width, height = height, width
+            im, header = open_image(path)
+            with im:
+                width, height = header.upright
                 animated = getattr(im, "n_frames", 1) > 1
                 has_alpha = im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info)
-                im.draft("RGB", (min(width, 64), min(height, 64)))
+                scale = pixels.check_scale(header)
+                if scale is None:  # fits() passed, so only a budget lowered since would get here
+                    raise ProbeError(pixels.refusal(header) or "The image is too large to check.")
+                pixels.draft(im, header, scale)
                 im.load()  # a truncated or corrupt file fails here, not later in a worker
+    except ProbeError:
+        raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ProbeError(
             "The image has far too many pixels to be handled safely; scale it down first."
@@ -96,8 +120,8 @@ def probe_image(path: Path) -> Probe:
         raise ProbeError("This file is not an image we can read (or it is damaged).") from exc
     return Probe(
         kind="image",
-        format=fmt.lower().replace("jpeg", "jpeg"),
-        content_type=IMAGE_TYPES[fmt],
+        format=header.format.lower(),
+        content_type=IMAGE_TYPES[header.format],
         width=width,
         height=height,
         has_alpha=has_alpha,
@@ -109,7 +133,9 @@ def probe_image(path: Path) -> Probe:
 def probe_av(path: Path) -> Probe:
     size = path.stat().st_size
     try:
-        with av.open(str(path)) as container:
+        # Every figure wanted here is in the container's header. Left alone, FFmpeg decodes a frame or two
+        # to fill in what it does not need (its pixel format): 80 MB for one 8K frame.
+        with av.open(str(path), options={"skip_frame": "all"}) as container:
             fmt = container.format.name
             video = next(iter(container.streams.video), None)
             audio = next(iter(container.streams.audio), None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import shutil
@@ -13,11 +14,15 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from PIL import Image, ImageOps
 
+from studio.assets import pixels
 from studio.assets.models import Asset
 from studio.assets.probe import Probe, ProbeError, probe_file
 
 MAX_BYTES = {"image": 20 * 1024 * 1024, "video": 100 * 1024 * 1024, "audio": 15 * 1024 * 1024}
 ABSOLUTE_MAX = max(MAX_BYTES.values())
+# Videos up to 1080p either way round. Nothing larger is of use (the models that take a video, VACE's, keep
+# at most 720p of it), and one 8K frame takes FFmpeg over 500 MB to decode for the painter.
+MAX_VIDEO_SIZE = (1920, 1080)
 
 
 def _sha256(path: Path) -> str:
@@ -28,15 +33,35 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _upright(path: Path, probe: Probe) -> None:
-    """Bake EXIF orientation into the pixels, so every consumer sees what the person saw."""
+def _upright(path: Path) -> tuple[tuple[int, int], tuple[int, int] | None] | None:
+    """Bake EXIF orientation into the pixels, so every consumer sees what the person saw.
+
+    Turning is a copy, so the decode and its turned copy must fit ``pixels.BUDGET`` together; a JPEG too
+    large for that is decoded (and kept) at 1/2, 1/4 or 1/8 of each side. Returns None when the image is
+    already upright, else (the size kept, the full size when that is smaller than the photo, or None).
+    """
     with Image.open(path) as im:
-        if im.getexif().get(0x0112, 1) == 1:
-            return
+        header = pixels.read_header(im)
+        if not header.turned:
+            return None
+        scale = pixels.upright_scale(header)
+        if scale is None:  # probe_image accepted it, so only a budget lowered since would get here
+            raise ProbeError(pixels.refusal(header) or "The image is too large to turn upright.")
         fmt = im.format
+        pixels.draft(im, header, scale)
         upright = ImageOps.exif_transpose(im)
-        # Re-encoding a phone photo at Pillow's default JPEG quality (75) would visibly soften it.
-        upright.save(path, fmt, **({"quality": 95} if fmt == "JPEG" else {}))
+    # The source is closed (and libwebp's canvases with it) before encoding: only the turned copy is held.
+    options: dict = {"quality": 95} if fmt == "JPEG" else {}  # Pillow's default (75) would soften a photo
+    if upright.info.get("icc_profile"):
+        options["icc_profile"] = upright.info["icc_profile"]
+    upright.save(path, fmt, **options)
+    return upright.size, (header.upright if scale > 1 else None)
+
+
+def _too_large_video(probe: Probe) -> bool:
+    long_side, short_side = MAX_VIDEO_SIZE
+    w, h = probe.width or 0, probe.height or 0
+    return max(w, h) > long_side or min(w, h) > short_side
 
 
 SLOT_KINDS = {
@@ -55,10 +80,22 @@ SLOT_KINDS = {
 ARTICLE = {"image": "an image", "video": "a video", "audio": "an audio file"}
 
 
-def create_asset(*, workspace, user, source, name: str = "", expect: str | None = None) -> Asset:
+def create_asset(
+    *,
+    workspace,
+    user,
+    source,
+    name: str = "",
+    expect: str | None = None,
+    derived_from: Asset | None = None,
+) -> Asset:
     """Validate and store ``source`` (an UploadedFile, an open file, or a path). Raises ValidationError.
 
-    ``expect`` ("image", "video", "audio") makes the messages say what was wanted.
+    ``expect`` ("image", "video", "audio") makes the messages say what was wanted. ``derived_from`` is the
+    asset this one was made from (a crop's image, a mask's video), kept while this one is recent.
+
+    The returned asset's ``reduced_from`` is the full (width, height) when an image too large to turn upright
+    at full size was kept at a reduced scale, else None.
     """
     tmp_dir = Path(settings.DATA_DIR) / "tmp"
     tmp_dir.mkdir(parents=True, exist_ok=True)
@@ -98,12 +135,28 @@ def create_asset(*, workspace, user, source, name: str = "", expect: str | None 
             raise ValidationError(
                 f"“{name}” is {probe.bytes / 1e6:.1f} MB; {probe.kind}s may be up to {limit // (1024 * 1024)} MB."
             )
+        if probe.kind == "video" and _too_large_video(probe):
+            long_side, short_side = MAX_VIDEO_SIZE
+            raise ValidationError(
+                f"“{name}” is {probe.width}x{probe.height}; videos may be up to {long_side}x{short_side} "
+                f"({short_side}p). Scale it down and upload it again."
+            )
+        reduced_from = None
         if probe.kind == "image":
-            _upright(tmp, probe)
+            try:
+                turned = _upright(tmp)
+            except ProbeError as exc:
+                raise ValidationError(f"“{name}”: {exc}") from exc
+            except (OSError, SyntaxError, ValueError) as exc:
+                raise ValidationError(f"“{name}” is not an image we can read (or it is damaged).") from exc
+            if turned:
+                (width, height), reduced_from = turned
+                probe = dataclasses.replace(probe, width=width, height=height)
         stem = Path(name).stem[:80] or "file"
         asset = Asset(
             workspace=workspace,
             created_by=user,
+            derived_from=derived_from,
             kind=probe.kind,
             original_name=Path(name).name[:255],
             format=probe.format,
@@ -123,6 +176,7 @@ def create_asset(*, workspace, user, source, name: str = "", expect: str | None 
         with open(tmp, "rb") as fh:
             asset.file.save(f"{stem}.{ext}", File(fh), save=False)
         asset.save()
+        asset.reduced_from = reduced_from
         return asset
     finally:
         tmp.unlink(missing_ok=True)

@@ -6,9 +6,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from studio.assets.models import Asset, describe_asset
-from studio.assets.services import ARTICLE, SLOT_KINDS, create_asset
+from studio.assets.services import ABSOLUTE_MAX, ARTICLE, MAX_BYTES, SLOT_KINDS, create_asset
 from studio.assets.serving import serve_file
 from studio.assets.signing import read_token
+from studio.assets.uploads import SLACK, accepts_upload, refusal_of
 from studio.http import AuthenticatedRequest
 from studio.workspaces.access import get_membership
 
@@ -53,12 +54,26 @@ def asset_summary(asset: Asset, slug: str) -> dict:
     }
 
 
+def _limits_words() -> str:
+    """ "videos may be up to 100 MB, images 20 MB and audio 15 MB" """
+    mb = {kind: limit // (1024 * 1024) for kind, limit in MAX_BYTES.items()}
+    return f"videos may be up to {mb['video']} MB, images {mb['image']} MB and audio {mb['audio']} MB"
+
+
+@accepts_upload(ABSOLUTE_MAX + SLACK)
 @require_POST
 def asset_upload(request: AuthenticatedRequest, slug: str):
     """POST ``file`` and ``slot`` (a job form's input slot): keep the file as an Asset of that slot's kind,
-    answered as JSON (``asset_summary``), or ``{"error"}`` with status 400 in the person's words. The job
+    answered as JSON (``asset_summary``), or ``{"error"}`` with status 400 in the person's words (413 for a
+    body larger than any file may be, refused before it is read). The job
     form keeps every input this way as soon as it is picked, so a refusal never loses it."""
     membership = get_membership(request, slug, write=True)
+    try:
+        refused = refusal_of(request)
+    except (RequestDataTooBig, TooManyFilesSent, MultiPartParserError, SuspiciousOperation):
+        refused = None  # answered below, as a file that could not be read
+    if refused:
+        return JsonResponse({"error": refused.words(_limits_words())}, status=413)
     slot = request.POST.get("slot", "")
     if slot not in SLOT_KINDS:
         return JsonResponse({"error": "This file has no place in the form."}, status=400)
