@@ -541,14 +541,15 @@ import { clamp, csrfToken, onEveryLoad } from "./lib.js";
       }
       const version = this.version;
       const frame = this.frame;
-      const blob = await new Promise((resolve) => this.flattened().toBlob(resolve, "image/png"));
-      const body = new FormData();
-      body.append("mask", blob, `mask-frame-${frame}.png`);
-      body.append("frame", String(frame));
       this.useButton.disabled = true;
       this.root.setAttribute("aria-busy", "true");
       this.say("Saving the mask…");
       try {
+        const blob = await new Promise((resolve) => this.flattened().toBlob(resolve, "image/png"));
+        if (!blob) throw new Error("The mask could not be encoded as PNG; try again.");
+        const body = new FormData();
+        body.append("mask", blob, `mask-frame-${frame}.png`);
+        body.append("frame", String(frame));
         const r = await fetch(this.root.dataset.saveUrl, {
           method: "POST",
           body,
