@@ -103,3 +103,11 @@ def test_an_impossible_news_cursor_brings_no_news(world):
 def test_an_odd_template_id_opens_the_builder_empty(world, template):
     url = reverse("prompts:builder", kwargs={"slug": "acme"})
     assert world.owner.client.get(url, {"template": template}).status_code == 200
+
+
+@pytest.mark.parametrize("model", ["siliconflow:Wan-AI/Wan2.2-T2V-A14B", "local:preview-t2v"])
+def test_a_seed_past_64_bits_is_a_form_error_even_where_the_model_gives_no_range(world, model):
+    response = create(world, model=model, seed=str(2**64), duration="")
+    page = response.content.decode()
+    assert response.status_code == 200 and "The seed for" in page and "a kite over the dunes" in page
+    assert not Generation.objects.exists()

@@ -24,6 +24,13 @@ from .units import (
 )
 from .vendors import get_model, provider_labels
 
+# A seed the model gives no range for still has to fit the column that keeps it (a 64-bit integer).
+SEED_LOW, SEED_HIGH = -(2**63), 2**63 - 1
+
+
+def _bound(given: int | None, column: int) -> int:
+    return column if given is None else given
+
 
 def _resolve_task(
     model: Model, task: str | None, media: dict[str, list[MediaInfo]], errs: _Check
@@ -179,9 +186,7 @@ class _Check:
         s, e = _coerce_scalar("int", given, "seed")
         if e:
             self.add("seed", f"The seed must be a whole number; you gave {given!r}.")
-        elif (m.seed_min is not None and s < m.seed_min) or (m.seed_max is not None and s > m.seed_max):
-            lo = m.seed_min if m.seed_min is not None else "-inf"
-            hi = m.seed_max if m.seed_max is not None else "inf"
+        elif not (lo := _bound(m.seed_min, SEED_LOW)) <= s <= (hi := _bound(m.seed_max, SEED_HIGH)):
             self.add("seed", f"The seed for {m.id} must be between {lo} and {hi}; you gave {s}.")
         else:
             self.seed = s
