@@ -184,9 +184,10 @@ class _Check:
             self.seed = m.seed_default
             return
         s, e = _coerce_scalar("int", given, "seed")
+        lo, hi = _bound(m.seed_min, SEED_LOW), _bound(m.seed_max, SEED_HIGH)
         if e:
             self.add("seed", f"The seed must be a whole number; you gave {given!r}.")
-        elif not (lo := _bound(m.seed_min, SEED_LOW)) <= s <= (hi := _bound(m.seed_max, SEED_HIGH)):
+        elif not lo <= s <= hi:
             self.add("seed", f"The seed for {m.id} must be between {lo} and {hi}; you gave {s}.")
         else:
             self.seed = s
