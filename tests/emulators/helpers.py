@@ -123,8 +123,9 @@ def download(url: str) -> httpx.Response:
     return httpx.get(url, timeout=10, verify=TLS)
 
 
-def until(fetch, done, timeout: float = 10.0, interval: float = 0.03) -> list:
-    """Call ``fetch()`` until ``done(result)``; return every result seen."""
+def until(fetch, done, timeout: float = 60.0, interval: float = 0.03) -> list:
+    """Call ``fetch()`` until ``done(result)``; return every result seen. The deadline is generous: an
+    emulator renders real media, and a busy machine (CI) may take many seconds for a 10 s 720p clip."""
     seen = []
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
