@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from studio.prompts.counting import CJK_PER_WORD, advised_words, cjk_chars, word_count
+
 from .coerce import _blank, _coerce_param, _coerce_scalar, _requirement_met, _show_choice
 from .media import _PROP_WORD, _as_list, _check_media_item, _compare, _describe, _item_name, _slack
 from .schema import TASK_LABELS, TASKS, CatalogError, CleanJob, JobRequest, MediaInfo, MediaSlot, Model, Param
@@ -22,7 +24,7 @@ from .units import (
     closest_aspect,
     parse_size,
 )
-from .vendors import get_model, provider_labels
+from .vendors import get_model
 
 
 def _resolve_task(
@@ -87,10 +89,14 @@ class _Check:
                 f"The prompt is {len(prompt)} characters; {m.id} takes at most {m.prompt_max_chars}. "
                 f"Shorten it by {len(prompt) - m.prompt_max_chars}.",
             )
-        if m.advised_max_words is not None and len(prompt.split()) > m.advised_max_words:
+        advice, words = advised_words(m.advised_max_words), word_count(prompt)
+        if words > advice:
+            rule = (
+                f" ({CJK_PER_WORD} Chinese or Japanese characters count as one)" if cjk_chars(prompt) else ""
+            )
             self.warnings.append(
-                f"The prompt has {len(prompt.split())} words; {provider_labels()[m.provider]} advises at most "
-                f"{m.advised_max_words} for {m.id}."
+                f"The prompt has {words} words{rule}; the Wan prompt guide advises at most {advice}. "
+                "It will still run."
             )
         negative = (self.req.negative_prompt or "").strip()
         if negative and not m.negative_prompt:
