@@ -94,7 +94,7 @@ def create_generation(
         raise ValidationError("The video remixed belongs to another workspace.")
     recipe = with_composed_prompt(recipe)
     clean = validate_job(recipe)
-    cost = pricing.estimate(clean.provider, clean.model, clean.duration)
+    cost = pricing.estimate_job(clean).amount  # what the job form showed beside Generate
     with transaction.atomic():
         limits.check(Workspace.objects.select_for_update().get(pk=workspace.pk), cost=cost)
         prompt_row = Prompt.objects.create(
