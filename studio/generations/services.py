@@ -50,6 +50,7 @@ def validate_job(recipe: Recipe) -> catalog.CleanJob:
         seed=recipe.seed if recipe.seed not in ("", None) else None,
         params=dict(recipe.params),
         media=media,
+        as_is=tuple(recipe.as_is),
     )
     try:
         clean = catalog.validate(request)

@@ -360,6 +360,7 @@ def job_form_context(request, membership, project, form=None) -> dict:
         "remix": remix,
         "input_fields": inputs,
         "kept_image": next((f["kept"][0] for f in inputs if f["name"] == "image" and f["kept"]), None),
+        "kept_image_as_is": form["image_as_is"].value() == "1",
         "builder": _builder(membership, form),
         "job_catalog": job_catalog(),
         "usage": limits.usage(membership.workspace),

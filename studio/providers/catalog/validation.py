@@ -24,7 +24,7 @@ from .units import (
     closest_aspect,
     parse_size,
 )
-from .vendors import get_model
+from .vendors import get_model, provider_labels
 
 
 def _resolve_task(
@@ -70,6 +70,8 @@ class _Check:
         self.duration: int | None = None
         self.seed: int | None = None
         self.given_params: dict[str, Any] = {}
+        # Sent uncropped by the person's choice: only where the vendor matches the output to the image.
+        self.as_is = set(req.as_is or ()) if model.size_from_image == "exact" else set()
         self.params: dict[str, Any] = {}
 
     def add(self, key: str, msg: str) -> None:
@@ -214,8 +216,10 @@ class _Check:
                     slot.name,
                     f"{task} takes at most {slot.many} {slot.title}{plural}; you gave {len(items)}{extra}.",
                 )
+            check_aspect = slot.name not in self.as_is
             for i, info in enumerate(items, 1):
-                for msg in _check_media_item(m, slot, info, _item_name(slot, i, len(items))):
+                name = _item_name(slot, i, len(items))
+                for msg in _check_media_item(m, slot, info, name, check_aspect=check_aspect):
                     self.add(slot.name, msg)
             self._check_same_as(slot, items)
         self._check_groups()
@@ -343,7 +347,16 @@ class _Check:
                 by_aspect = {aspect_label(*parse_size(s)): s for s in sizes}
                 label, error = closest_aspect(image.width, image.height, tuple(by_aspect))
                 wanted = by_aspect[label] if error <= ASPECT_TOLERANCE else None
-                if self.size is None and wanted is not None and "size" not in self.errors:
+                if wanted is None and "image" in self.as_is and "size" not in self.errors:
+                    # Sent as is: the vendor picks the size from the image [000]; ask for the closest.
+                    wanted = self.size or by_aspect[label]
+                    self.size = wanted
+                    self.warnings.append(
+                        f"The first frame is sent as is, {img_aspect} ({image.width}x{image.height}) and "
+                        f"uncropped: {provider_labels()[m.provider]} matches the video to the image's shape "
+                        f"on its own and recommends {_join_or(by_aspect)}, so the result may not be {wanted}."
+                    )
+                elif self.size is None and wanted is not None and "size" not in self.errors:
                     self.size = wanted
                 elif self.size is not None and wanted is not None and self.size != wanted:
                     self.add(
