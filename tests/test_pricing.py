@@ -151,3 +151,13 @@ def test_the_summary_and_generate_agree_on_the_figure(world, size):
     world.editor.client.post(url, {"model": "jiekou:wan2.1-t2v", "size": size, "prompt": "a heron"})
     stored = Generation.objects.get().cost_estimate
     assert f'data-cost="{stored}"' in page
+
+
+def test_the_owners_page_lists_the_factors_beside_the_prices(world):
+    assert pricing.factor_notes() == [
+        "Alibaba DashScope (Model Studio): x0.5 at 480P, x1.5 at 1080P",
+        "jiekou.ai: x0.5 at 480P",
+        "fast mode: x0.6",
+    ]
+    page = world.owner.client.get(reverse("ops", kwargs={"slug": world.workspace.slug}))
+    assert "x1.5 at 1080P" in page.content.decode()

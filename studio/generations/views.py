@@ -564,6 +564,7 @@ def _ops_page(request, membership, limits_form, status=200):
         "usage": limits.usage(workspace),
         "limits_form": limits_form,
         "prices": pricing.price_list(),
+        "price_factors": pricing.factor_notes(),
         **selectors.ops_overview(workspace=workspace),
     }
     return render(request, "generations/ops.html", context, status=status)

@@ -214,3 +214,19 @@ def price_list() -> list[tuple[str, str, Price]]:
         if provider != "local"
         for model_id in models
     ]
+
+
+def factor_notes() -> list[str]:
+    """The factors above in words, for the owner's page: "DashScope: x0.5 at 480P, x1.5 at 1080P"."""
+    from studio.providers.catalog import PROVIDER_LABELS
+
+    notes = []
+    for provider, by_resolution in RESOLUTION_FACTORS.items():
+        shown = [f"x{f.normalize()} at {res}" for res, f in by_resolution.items() if f != 1]
+        if shown:
+            notes.append(f"{PROVIDER_LABELS.get(provider, provider)}: {', '.join(shown)}")
+    if FAST_MODE_FACTOR != 1:
+        notes.append(f"fast mode: x{FAST_MODE_FACTOR.normalize()}")
+    if AUDIO_FACTOR != 1:
+        notes.append(f"generated sound: x{AUDIO_FACTOR.normalize()}")
+    return notes
