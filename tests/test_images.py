@@ -73,6 +73,14 @@ def animated_gif() -> bytes:
     return buffer.getvalue()
 
 
+def animated(fmt: str) -> bytes:
+    """Three frames of different colours as an animated GIF, WebP or PNG (APNG)."""
+    frames = [Image.new("RGB", (96, 54), (200 - i * 80, 40 + i * 60, 30)) for i in range(3)]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, fmt, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    return buffer.getvalue()
+
+
 def rotated_jpeg(width: int = 400, height: int = 300, orientation: int = 6) -> bytes:
     exif = Image.Exif()
     exif[0x0112] = orientation
@@ -124,7 +132,6 @@ REFUSALS = [
         lambda tmp: b"These are my notes, not a picture.\n" * 20,
         "“notes.png” is not an image we can read (or it is damaged).",
     ),
-    ("spinner.gif", lambda tmp: animated_gif(), "“spinner.gif” is animated (3 frames); use a still image."),
     (
         "bomb.png",
         lambda tmp: bomb_png(),
@@ -500,3 +507,58 @@ def test_a_polyglot_is_kept_as_a_picture_and_never_served_as_a_page(world):
     assert served["Content-Type"] == "image/png" and served["X-Content-Type-Options"] == "nosniff"
     assert "html" not in served.get("Content-Disposition", "")
     assert body.startswith(b"\x89PNG")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Animated images: never sent as a first frame; kept as a still of their first frame, with a note
+
+
+@pytest.mark.parametrize(
+    ("fmt", "name", "said"),
+    [("GIF", "spin.gif", "GIF"), ("WEBP", "spin.webp", "WebP"), ("PNG", "spin.png", "PNG")],
+)
+def test_an_animated_image_is_kept_as_its_first_frame_with_a_note(world, fmt, name, said):
+    content = animated(fmt)
+    with Image.open(io.BytesIO(content)) as im:
+        assert im.is_animated
+    response = post_file(world.editor.client, world, name, content)
+    assert response.status_code == 200, response.content
+    data = response.json()
+    assert data["flattened"] is True and data["format"] == "png"
+    assert data["warnings"][0] == (
+        f"“{name}” is an animated {said}: no provider takes an animation as a first frame, so the studio kept "
+        "its first frame only, as a still PNG."
+    )
+    asset = Asset.objects.get(public_id=data["asset_id"])
+    with asset.file.open("rb") as fh, Image.open(fh) as im:
+        assert not getattr(im, "is_animated", False) and im.format == "PNG" and im.size == (96, 54)
+        r, g, _b = im.convert("RGB").getpixel((10, 10))[:3]
+        assert abs(r - 200) <= 8 and abs(g - 40) <= 8  # the first frame's colour, not a later one
+
+
+def test_an_animated_image_posted_without_javascript_is_flattened_too(world, tmp_path):
+    path = tmp_path / "spin.gif"
+    path.write_bytes(animated("GIF"))
+    asset = create_asset(workspace=world.workspace, user=world.owner.user, source=path, expect="image")
+    assert (asset.format, asset.flattened_from) == ("png", "GIF")
+    with asset.file.open("rb") as fh, Image.open(fh) as im:
+        assert getattr(im, "n_frames", 1) == 1
+
+
+def test_an_animated_image_too_large_for_memory_is_refused_before_decoding(world, monkeypatch):
+    from studio.assets import pixels
+
+    monkeypatch.setattr(pixels, "BUDGET", 10_000)  # far under one 96x54 frame and its copy
+    response = post_file(world.editor.client, world, "spin.gif", animated("GIF"))
+    assert response.status_code == 400 and "megapixels" in response.json()["error"]
+    assert not Asset.objects.exists()
+
+
+def test_the_job_forms_other_image_fields_keep_an_animation_as_its_first_frame_and_say_so(world):
+    url = reverse("asset_upload", kwargs={"slug": world.workspace.slug})
+    response = world.editor.client.post(
+        url, {"slot": "last_image", "file": SimpleUploadedFile("spin.webp", animated("WEBP"))}
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["description"].endswith("the first frame of an animated WebP, kept as a still")
+    assert Asset.objects.get().format == "png"

@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from studio.prompts import builder, services
+from studio.prompts.counting import word_count
 from studio.prompts.models import PART_NAMES, PromptTemplate, compose, sentence_start
 from studio.providers import catalog
 from tests.conftest import World
@@ -20,8 +21,26 @@ COMPOSE_CASES: list[tuple[dict[str, str], str]] = [
     ({"action": "a kite flies"}, "A kite flies."),
     (
         {"subject": "a golden retriever", "action": "runs along the beach"},
-        "A golden retriever. Runs along the beach.",
+        "A golden retriever runs along the beach.",
     ),
+    # [000]: the paragraph opens with one sentence of the main action: subject and action together.
+    (
+        {
+            "subject": "a young woman in a blue denim jacket",
+            "action": "walks slowly toward the camera",
+            "details": "she smiles",
+        },
+        "A young woman in a blue denim jacket walks slowly toward the camera. She smiles.",
+    ),
+    # An action that reads as its own sentence stays one: a pronoun, an article, a capital, a name.
+    ({"subject": "a boy", "action": "a kite flies above him"}, "A boy. A kite flies above him."),
+    ({"subject": "a boy", "action": "he, laughing, runs"}, "A boy. He, laughing, runs."),
+    ({"subject": "a desk", "action": "eBay parcel opens"}, "A desk. eBay parcel opens."),
+    ({"subject": "A woman.", "action": "runs"}, "A woman. Runs."),
+    ({"subject": "A woman,", "action": "soaked, runs"}, "A woman, soaked, runs."),
+    # Chinese joins without a space.
+    ({"subject": "一个女孩", "action": "在雨中奔跑"}, "一个女孩在雨中奔跑."),
+    ({"subject": "a girl", "action": "在跑步"}, "A girl 在跑步."),
     (
         {"changes": "Rain starts", "subject": "A woman", "camera": "Wide shot", "action": "She runs"},
         "A woman. She runs. Wide shot. Rain starts.",
@@ -33,22 +52,23 @@ COMPOSE_CASES: list[tuple[dict[str, str], str]] = [
     ),
     ({"scene": "   \n ", "camera": "pan left"}, "Pan left."),
     ({"lighting": "Wide shot.   ", "style": "the end..."}, "Wide shot. The end..."),
-    ({"subject": "a\u3000b\x1cc\x85d", "action": "e\u2028f"}, "A b c d. E f."),
-    ({"subject": "zero\ufeffwidth", "action": "x\u200by"}, "Zero\ufeffwidth. X\u200by."),
+    ({"subject": "a\u3000b\x1cc\x85d", "details": "e\u2028f"}, "A b c d. E f."),
+    ({"subject": "a\u3000b", "action": "e\u2028f"}, "A b e f."),
+    ({"subject": "zero\ufeffwidth", "details": "x\u200by"}, "Zero\ufeffwidth. X\u200by."),
     ({"details": "ends with (a bracket)", "scene": 'a "quote"'}, 'Ends with (a bracket). A "quote".'),
     ({"foo": "ignored", "camera": "Static camera"}, "Static camera."),
     ({"subject": "🎬 close-up of a cat 🐈"}, "🎬 close-up of a cat 🐈."),
     # Only the first letter changes: nothing typed is lower-cased, a capital inside the first word stays.
     (
         {"subject": "a BIG red car from the USA", "action": "drives in NYC"},
-        "A BIG red car from the USA. Drives in NYC.",
+        "A BIG red car from the USA drives in NYC.",
     ),
     (
         {"subject": "iPhone on a desk", "action": "eBay parcel opens", "scene": "x-ray room"},
-        "iPhone on a desk. eBay parcel opens. X-ray room.",
+        "iPhone on a desk. eBay parcel opens. X-ray room.",  # "eBay": a name starts its own sentence
     ),
     (
-        {"subject": "élan vital", "action": "ένα σκυλί τρέχει", "scene": "собака бежит"},
+        {"subject": "élan vital", "details": "ένα σκυλί τρέχει", "scene": "собака бежит"},
         "Élan vital. Ένα σκυλί τρέχει. Собака бежит.",
     ),
     # A part that starts with a non-letter or a CJK character is left as typed.
@@ -62,7 +82,7 @@ COMPOSE_CASES: list[tuple[dict[str, str], str]] = [
         '3 dogs. "stop," she says. {product} turns. 一个女孩.',
     ),
     (
-        {"subject": "「走吧」他说", "action": "ßtraße sign", "camera": "(close-up)"},
+        {"subject": "「走吧」他说", "details": "ßtraße sign", "camera": "(close-up)"},
         "「走吧」他说. ßtraße sign. (close-up).",
     ),
     # No full stop after a sentence end, also a CJK/full-width one or one followed by closing quotes/brackets.
@@ -84,10 +104,11 @@ COMPOSE_CASES: list[tuple[dict[str, str], str]] = [
         "She said “stop.”\u2019 Ends with a quote”. A list: one, two.",
     ),
     # Full-width Latin letters are letters too.
-    ({"subject": "\uff48\uff49", "action": "done.)]"}, "\uff28\uff49. Done.)]"),
+    ({"subject": "\uff48\uff49", "details": "done.)]"}, "\uff28\uff49. Done.)]"),
     (
         {name: f"{name} part" for name in PART_NAMES},
-        " ".join(f"{name[0].upper()}{name[1:]} part." for name in PART_NAMES),
+        "Subject part action part. "
+        + " ".join(f"{name[0].upper()}{name[1:]} part." for name in PART_NAMES[2:]),
     ),
 ]
 
@@ -95,6 +116,44 @@ COMPOSE_CASES: list[tuple[dict[str, str], str]] = [
 @pytest.mark.parametrize(("parts", "expected"), COMPOSE_CASES)
 def test_compose_cases(parts, expected):
     assert compose(parts) == expected
+
+
+# (text, words by studio.prompts.counting). The browser test feeds the same texts to the builder's script.
+WORD_COUNT_CASES: list[tuple[str, int]] = [
+    ("", 0),
+    ("  one  two\tthree\n", 3),
+    ("一个女孩在雨中奔跑。", 5),  # 9 Han characters: 4.5, rounded up; the full stop counts nothing
+    ("一个女孩", 2),
+    ("「走吧。」他说", 2),
+    ("カメラがゆっくり動く", 5),  # katakana and hiragana count like Han
+    ("A woman 在跑步 smiling", 5),
+    ("한국어 단어", 2),  # Korean writes spaces: counted by them
+    ("𠀀𠀁𠀂", 2),  # beyond the BMP
+    ("ｶﾒﾗ", 2),  # half-width katakana
+    ("Hello！world", 2),  # a full-width mark separates
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), WORD_COUNT_CASES)
+def test_word_count_counts_two_cjk_characters_as_a_word(text, expected):
+    assert word_count(text) == expected
+
+
+def test_the_word_advice_warns_every_model_and_counts_chinese():
+    chinese = "一个女孩在雨中奔跑" * 50  # 450 characters: 225 words
+    for provider, model in (("jiekou", "wan2.1-t2v"), ("local", "preview-t2v")):
+        clean = catalog.validate(
+            catalog.JobRequest(provider=provider, model=model, task=None, prompt=chinese)
+        )
+        advice = [w for w in clean.warnings if "advises" in w]
+        assert advice == [
+            "The prompt has 225 words (2 Chinese or Japanese characters count as one); the Wan prompt guide "
+            "advises at most 200. It will still run."
+        ]
+    short = catalog.validate(
+        catalog.JobRequest(provider="local", model="preview-t2v", task=None, prompt="一个女孩" * 100)
+    )
+    assert not [w for w in short.warnings if "advises" in w]  # 400 characters: 200 words, not past
 
 
 def test_compose_starts_each_sentence_with_a_capital_and_changes_nothing_else():
@@ -110,14 +169,14 @@ def test_compose_starts_each_sentence_with_a_capital_and_changes_nothing_else():
     }
     text = compose(parts)
     assert text == (
-        "A golden retriever with a RED collar. Runs along the beach. Ears flap, tongue out. A sunlit beach at "
+        "A golden retriever with a RED collar runs along the beach. Ears flap, tongue out. A sunlit beach at "
         "low tide. Tracking shot, low angle. Golden hour sunlight. Real-life footage. A wave washes over its "
         "paws!"
     )
-    # Every sentence is the typed part with only its first letter raised.
+    # Every sentence is the typed part with only its first letter raised (subject and action are one).
     rest = text
-    for name in PART_NAMES:
-        typed = parts[name]
+    pieces = [f"{parts['subject']} {parts['action']}"] + [parts[name] for name in PART_NAMES[2:]]
+    for name, typed in zip(["opening", *PART_NAMES[2:]], pieces, strict=True):
         sentence = typed[0].upper() + typed[1:]
         if not sentence.endswith((".", "!")):
             sentence += "."
@@ -172,7 +231,9 @@ def test_limits_for_follows_the_catalog():
     sf = builder.limits_for("siliconflow", "Wan-AI/Wan2.2-T2V-A14B")
     assert sf["max_chars"] is None and sf["advised_words"] == 200 and sf["negative_max_chars"] is None
     turbo = builder.limits_for("dashscope", "wanx2.1-i2v-turbo")
-    assert (turbo["max_chars"], turbo["advised_words"], turbo["negative_max_chars"]) == (800, None, 500)
+    # The guide's 200-word advice is a note for every model, not only the vendor that repeats it.
+    assert (turbo["max_chars"], turbo["advised_words"], turbo["negative_max_chars"]) == (800, 200, 500)
+    assert {lim["advised_words"] for lim in builder.all_limits().values()} == {200}
     vace = builder.limits_for("dashscope", "wan2.1-vace-plus")
     assert vace["max_chars"] == 800 and vace["negative_allowed"] is False
     jiekou = builder.limits_for("jiekou", "wan2.1-t2v")
@@ -423,7 +484,7 @@ def test_template_parts_json_for_own_and_builtin(world, builtins):
     )
     assert list(data["parts"]) == list(PART_NAMES)
     assert data["parts"]["subject"] == "A woman in a yellow raincoat" and data["parts"]["scene"] == ""
-    assert data["text"] == "A woman in a yellow raincoat. Walks along the pier."
+    assert data["text"] == "A woman in a yellow raincoat walks along the pier."
     anime = PromptTemplate.objects.get(workspace=None, name="Anime-style scene")
     data = world.viewer.client.get(url("template_parts", world, template_id=anime.pk)).json()
     assert data["builtin"] is True and "{character}" in data["blanks"]

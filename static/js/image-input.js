@@ -4,11 +4,14 @@
 //
 // Checks before anything is uploaded: the file's first bytes must be a JPEG, PNG, WebP, BMP or GIF; its
 // size within the limit; its pixel count (read from the file's header, before decoding) within what the
-// server accepts; not animated. The picture is then decoded by the browser (which applies EXIF
+// server accepts. An animated image is sent on: the server keeps its first frame only, and says so. The
+// picture is then decoded by the browser (which applies EXIF
 // orientation, as the server does), so the size shown is the size the person sees.
 //
 // The crop frame is kept in whole SOURCE pixels of exactly the chosen aspect: k*a x k*b for a:b. What is
-// posted is what is shown; the server cuts out the same rectangle.
+// posted is what is shown; the server cuts out the same rectangle. Where the chosen model matches the video
+// to the image itself (the job catalog's ``as_is``), "Send as is" keeps the image uncropped instead, with a
+// note, and sets the hidden ``<slot>_as_is``.
 import { clamp, csrfToken, onEveryLoad } from "./lib.js";
 
 (() => {
@@ -203,6 +206,10 @@ import { clamp, csrfToken, onEveryLoad } from "./lib.js";
       this.stateOut = this.$("[data-ii-state]");
       this.busy = this.$("[data-ii-busy]");
       this.hidden = this.$("[data-ii-asset]");
+      this.asIsField = this.$("[data-ii-as-is]");
+      this.asIsButton = this.$('[data-ii-action="as-is"]');
+      this.asIsNote = this.$("[data-ii-as-is-note]");
+      this.initialAsIs = this.asIsField?.value === "1";
       this.limits = this.readJson(d.limitsId) || null;
       this.maxPixels = Number(d.maxPixels) || 40000000;
       const studioMax = Number(d.maxBytes) || 20 * MB;
@@ -282,6 +289,9 @@ import { clamp, csrfToken, onEveryLoad } from "./lib.js";
       this.frame.addEventListener("lostpointercapture", () => this.up());
       this.frame.addEventListener("keydown", (e) => this.key(e));
       this.img.addEventListener("dragstart", (e) => e.preventDefault());
+      this.root.closest("form")?.addEventListener("change", (e) => {
+        if (e.target.name === "model") this.syncAsIs();
+      });
       this.resizeObserver = new ResizeObserver(() => this.place());
       this.resizeObserver.observe(this.stage);
     }
@@ -294,6 +304,58 @@ import { clamp, csrfToken, onEveryLoad } from "./lib.js";
       else if (name === "remove") this.reset();
       else if (name === "undo-crop") this.useOriginal(true);
       else if (name === "recrop") this.useOriginal(false);
+      else if (name === "as-is") this.sendAsIs();
+      else if (name === "crop-instead") this.cropInstead();
+    }
+
+    // ---- "Send as is": the uncropped image, for a model that matches the video to it ----------------
+    asIsOffered() {
+      const catalog = this.readJson("job-catalog");
+      return Boolean(this.asIsField && catalog?.[this.model()]?.as_is);
+    }
+
+    setAsIs(on) {
+      if (!this.asIsField) return;
+      const value = on ? "1" : "";
+      const changed = this.asIsField.value !== value;
+      this.asIsField.value = value;
+      const d = this.current;
+      this.asIsNote.hidden = !on;
+      this.asIsNote.textContent =
+        on && d
+          ? `Sent as is: ${aspectLabel(d.width, d.height)} (${d.width}x${d.height}), uncropped. This model matches ` +
+            "the video to the image's shape on its own; it recommends 16:9, 9:16 or 1:1, so the result may " +
+            "not have one of those sizes."
+          : "";
+      this.$('[data-ii-action="crop-instead"]').hidden = !on;
+      if (changed) this.asIsField.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+
+    sendAsIs() {
+      if (!this.current || !this.asIsOffered()) return;
+      this.hideCrop();
+      this.setAsIs(true);
+      this.setState("Sent as is", "warn");
+      this.$('[data-ii-action="crop-instead"]').focus({ preventScroll: true });
+    }
+
+    cropInstead() {
+      this.setAsIs(false);
+      if (!this.current) return;
+      this.setState("Kept · needs a crop", "warn");
+      this.offerCrop(this.current.width, this.current.height);
+      this.frame.focus({ preventScroll: true });
+    }
+
+    // The model changed: offer "Send as is" only where it applies, and drop the choice where it does not.
+    syncAsIs() {
+      if (!this.asIsButton) return;
+      const offered = this.asIsOffered();
+      this.asIsButton.hidden = !offered;
+      if (!offered && this.asIsField.value === "1") {
+        this.setAsIs(false);
+        if (this.current?.needs_crop) this.cropInstead();
+      }
     }
 
     // ---- picking and checking -----------------------------------------------------------------------
@@ -327,7 +389,6 @@ import { clamp, csrfToken, onEveryLoad } from "./lib.js";
           `${quoted(name)} is ${header.width}x${header.height}, too many pixels to handle; scale it down first.`,
         );
       }
-      if (header?.frames > 1) return this.refuse(`${quoted(name)} is animated; use a still image.`);
 
       const url = URL.createObjectURL(file);
       let w;
@@ -392,6 +453,8 @@ import { clamp, csrfToken, onEveryLoad } from "./lib.js";
       }
       this.original = data;
       this.accept(data);
+      if (this.initialAsIs && data.needs_crop) this.sendAsIs(); // a refused form shows the choice again
+      this.initialAsIs = false;
     }
 
     async post(url, form) {
@@ -421,7 +484,9 @@ import { clamp, csrfToken, onEveryLoad } from "./lib.js";
     accept(data, { cropped = false } = {}) {
       this.current = data;
       this.setHidden(data.asset_id);
-      if (data.width !== this.W || data.height !== this.H || cropped) {
+      this.setAsIs(false);
+      // The server's pixels are the ones to show after a crop, and for an animation, its first frame.
+      if (data.width !== this.W || data.height !== this.H || cropped || data.flattened) {
         this.show(data.url, data.width, data.height); // the server's pixels are the ones to crop
       }
       this.describe(data.width, data.height);
@@ -524,6 +589,7 @@ import { clamp, csrfToken, onEveryLoad } from "./lib.js";
     reset() {
       this.token += 1;
       this.clearImage();
+      this.setAsIs(false);
       this.original = null;
       this.current = null;
       this.crop = null;
@@ -571,6 +637,7 @@ import { clamp, csrfToken, onEveryLoad } from "./lib.js";
       if (error <= TOLERANCE) return this.hideCrop();
       this.cropBox.hidden = false;
       this.frame.hidden = false;
+      this.syncAsIs();
       this.root.classList.add("ii-cropping");
       if (keep && this.crop && this.crop.W === w && this.crop.H === h) return this.place();
       this.setAspect(closest);

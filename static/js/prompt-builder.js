@@ -3,7 +3,8 @@
 // Parts -> one paragraph with compose(), the same rule as studio.prompts.models.compose (tests check both
 // agree). The paragraph goes into the real `prompt` field; "Edit the final text" lets the user change it by
 // hand, and the builder then asks before overwriting it. Counts use Python's rules (str.split(), len() of
-// the stripped text in code points), so the numbers match what the server checks.
+// the stripped text in code points; words as studio.prompts.counting counts them, two Chinese or Japanese
+// characters a word), so the numbers match what the server checks.
 import { onEveryLoad } from "./lib.js";
 
 (() => {
@@ -29,6 +30,19 @@ import { onEveryLoad } from "./lib.js";
 
   /** Python's str.split(): the words of `s`. */
   const words = (s) => String(s ?? "").split(WS_RUN).filter(Boolean);
+  // studio.prompts.counting: Han, hiragana and katakana count two characters a word; CJK punctuation none.
+  const CJK_CHARS =
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9f\u{20000}-\u{3134f}";
+  const CJK_PUNCT = "\u3001-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65";
+  const CJK_PER_WORD = 2;
+  const CJK_ONE = new RegExp(`^[${CJK_CHARS}]$`, "u");
+  const CJK_ALL = new RegExp(`[${CJK_CHARS}]`, "gu");
+  const CJK_OR_PUNCT = new RegExp(`[${CJK_CHARS}${CJK_PUNCT}]`, "gu");
+  /** studio.prompts.counting.cjk_chars */
+  const cjkChars = (s) => (String(s ?? "").match(CJK_ALL) || []).length;
+  /** studio.prompts.counting.word_count: words, plus one per two Chinese or Japanese characters. */
+  const wordCount = (s) =>
+    words(String(s ?? "").replace(CJK_OR_PUNCT, " ")).length + Math.ceil(cjkChars(s) / CJK_PER_WORD);
   /** Python's len(s.strip()): code points, not UTF-16 units. */
   const charCount = (s) => [...String(s ?? "").replace(WS_EDGES, "")].length;
 
@@ -45,12 +59,39 @@ import { onEveryLoad } from "./lib.js";
     return upper + text.slice(first.length);
   }
 
-  /** studio.prompts.models.compose: one paragraph from the parts, in PART_NAMES order; each part a sentence. */
+  // studio.prompts.models.CLAUSE_OPENERS: an action starting with one of these is a sentence of its own.
+  const CLAUSE_OPENERS = new Set(
+    "a an the he she it they we i you this that these those his her its their my our your there here some".split(" "),
+  );
+
+  /** studio.prompts.models.joins_subject: the action continues the subject's sentence. */
+  function joinsSubject(subject, action) {
+    if (!subject || !action || COMPOSED_END.test(subject)) return false;
+    const first = String.fromCodePoint(action.codePointAt(0));
+    if (CJK_ONE.test(first)) return true;
+    if (!/^\p{Ll}$/u.test(first)) return false;
+    const word = action.split(" ", 1)[0].replace(/[^\p{L}\p{N}_'-]+$/u, "");
+    if (/\p{Lu}/u.test(word)) return false;
+    return !CLAUSE_OPENERS.has(word.toLowerCase());
+  }
+
+  /** studio.prompts.models.compose: one paragraph from the parts, in PART_NAMES order; the subject and the
+   * action open it as one sentence when the action continues the subject, every other part a sentence. */
   function compose(parts) {
-    const sentences = [];
+    const values = {};
     for (const name of PART_NAMES) {
       const raw = parts && Object.prototype.hasOwnProperty.call(parts, name) ? parts[name] : "";
-      const value = words(raw).join(" ");
+      values[name] = words(raw).join(" ");
+    }
+    if (joinsSubject(values.subject, values.action)) {
+      const last = [...values.subject].pop();
+      const cjk = CJK_ONE.test(last) && CJK_ONE.test(String.fromCodePoint(values.action.codePointAt(0)));
+      values.subject = values.subject + (cjk ? "" : " ") + values.action;
+      values.action = "";
+    }
+    const sentences = [];
+    for (const name of PART_NAMES) {
+      const value = values[name];
       if (!value) continue;
       const sentence = sentenceStart(value);
       sentences.push(COMPOSED_END.test(sentence) ? sentence : `${sentence}.`);
@@ -243,12 +284,14 @@ import { onEveryLoad } from "./lib.js";
     updateCounts() {
       const lim = this.currentLimits();
       const text = this.prompt.value;
-      const nWords = words(text).length;
+      const nWords = wordCount(text);
+      const cjk = cjkChars(text) > 0;
       const nChars = charCount(text);
       const messages = [];
 
       const advice = lim.advised_words;
-      this.meter("words", `${plural(nWords, "word")}${advice ? ` · advice: at most ${advice}` : ""}`, {
+      const cjkRule = cjk ? ` (${CJK_PER_WORD} Chinese or Japanese characters count as one)` : "";
+      this.meter("words", `${plural(nWords, "word")}${cjkRule}${advice ? ` · advice: at most ${advice}` : ""}`, {
         ratio: advice ? nWords / advice : null,
         state: advice && nWords > advice ? "warn" : "ok",
       });
@@ -268,7 +311,7 @@ import { onEveryLoad } from "./lib.js";
       if (advice && nWords > advice) {
         messages.push({
           level: "warn",
-          text: `${lim.provider_label} advises at most ${advice} words for ${lim.label}; this has ${nWords}. It will still run.`,
+          text: `The Wan prompt guide advises at most ${advice} words; this has ${nWords}${cjkRule}. It will still run.`,
         });
       }
       const msg = this.root.querySelector("[data-pb-limit-msg]");
@@ -567,6 +610,10 @@ import { onEveryLoad } from "./lib.js";
     compose,
     sentenceStart,
     words,
+    wordCount,
+    cjkChars,
+    CLAUSE_OPENERS: [...CLAUSE_OPENERS],
+    joinsSubject,
     charCount,
     addPhrase,
     removePhrase,

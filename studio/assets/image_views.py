@@ -24,7 +24,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-import warnings
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFilesSent, ValidationError
 from django.http import JsonResponse
@@ -32,7 +31,6 @@ from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
-from PIL import Image
 
 from studio.assets.crop import (
     ASPECTS,
@@ -44,7 +42,6 @@ from studio.assets.crop import (
     parse_box,
 )
 from studio.assets.models import Asset
-from studio.assets.probe import MAX_IMAGE_PIXELS
 from studio.assets.services import MAX_BYTES, create_asset, media_info
 from studio.assets.uploads import SLACK, accepts_upload, refusal_of
 from studio.http import AuthenticatedRequest
@@ -80,6 +77,17 @@ def turned_warning(asset: Asset) -> str | None:
         f"It was turned upright at {_scale_words(kept, full)} and kept at {kept[0]}x{kept[1]} (the photo is "
         f"{full[0]}x{full[1]}): turning a photo this large at full size takes more memory than one upload "
         "may use."
+    )
+
+
+def flattened_warning(asset: Asset) -> str | None:
+    """What to say when create_asset kept only the first frame of an animated image."""
+    source = getattr(asset, "flattened_from", "")
+    if not source:
+        return None
+    return (
+        f"“{asset.original_name}” is an animated {source}: no provider takes an animation as a first frame, "
+        "so the studio kept its first frame only, as a still PNG."
     )
 
 
@@ -175,22 +183,6 @@ def describe(asset: Asset, slug: str, model_key: str = "") -> dict:
     }
 
 
-def count_frames(upload) -> int:
-    """How many frames an uploaded image has (1 when it cannot tell: create_asset judges the rest)."""
-    try:
-        upload.seek(0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            with Image.open(upload) as im:
-                if im.width * im.height > MAX_IMAGE_PIXELS:
-                    return 1  # never walk the frames of a bomb; create_asset refuses it
-                return int(getattr(im, "n_frames", 1) or 1)
-    except Exception:  # not an image, damaged...: create_asset says so in its own words
-        return 1
-    finally:
-        upload.seek(0)
-
-
 def _one_upload(request):
     files = request.FILES.getlist("image") or [
         f for name in request.FILES for f in request.FILES.getlist(name)
@@ -223,15 +215,15 @@ def upload(request: AuthenticatedRequest, slug: str):
     if upload_file.size > limit:
         return _error(f"“{name}” is {size_mb(upload_file.size)} MB; images may be up to {limit // MB} MB.")
     try:
-        frames = count_frames(upload_file)
-        if frames > 1:
-            return _error(f"“{name}” is animated ({frames} frames); use a still image.")
         asset = create_asset(
             workspace=membership.workspace, user=request.user, source=upload_file, name=name, expect="image"
         )
         data = describe(asset, slug, request.POST.get("model", ""))
         if note := turned_warning(asset):
             data["warnings"].insert(0, note)
+        if note := flattened_warning(asset):
+            data["warnings"].insert(0, note)
+            data["flattened"] = True
         return JsonResponse(data)
     except ValidationError as exc:
         return _error(" ".join(exc.messages))

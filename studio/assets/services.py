@@ -58,6 +58,28 @@ def _upright(path: Path) -> tuple[tuple[int, int], tuple[int, int] | None] | Non
     return upright.size, (header.upright if scale > 1 else None)
 
 
+def _first_frame(path: Path) -> None:
+    """Replace an animated GIF, WebP or PNG (APNG) by a still PNG of its first frame.
+
+    No vendor takes an animation as a first frame, and none says which frame it would use. Only the first
+    frame is decoded (the probe has already held the image's header to ``pixels.BUDGET``, and one frame of
+    it costs what the probe's own check did); the PNG is written beside the upload, then moved over it.
+    """
+    flat = path.with_suffix(".first.png")
+    try:
+        with Image.open(path) as im:
+            im.seek(0)
+            im.load()
+            frame = im if im.mode in ("1", "L", "LA", "P", "RGB", "RGBA", "I;16") else im.convert("RGBA")
+            options: dict = {"icc_profile": im.info["icc_profile"]} if im.info.get("icc_profile") else {}
+            if frame.mode == "P" and "transparency" in im.info:
+                options["transparency"] = im.info["transparency"]
+            frame.save(flat, "PNG", **options)
+        os.replace(flat, path)
+    finally:
+        flat.unlink(missing_ok=True)
+
+
 def _too_large_video(probe: Probe) -> bool:
     long_side, short_side = MAX_VIDEO_SIZE
     w, h = probe.width or 0, probe.height or 0
@@ -95,7 +117,8 @@ def create_asset(
     asset this one was made from (a crop's image, a mask's video), kept while this one is recent.
 
     The returned asset's ``reduced_from`` is the full (width, height) when an image too large to turn upright
-    at full size was kept at a reduced scale, else None.
+    at full size was kept at a reduced scale, else None. An animated image is kept as a still PNG of its
+    first frame; ``flattened_from`` then names the format it came in ("GIF", "WebP", "PNG"), else "".
     """
     tmp_dir = Path(settings.DATA_DIR) / "tmp"
     tmp_dir.mkdir(parents=True, exist_ok=True)
@@ -142,6 +165,16 @@ def create_asset(
                 f"({short_side}p). Scale it down and upload it again."
             )
         reduced_from = None
+        flattened_from = ""
+        if probe.kind == "image" and probe.animated:
+            try:
+                _first_frame(tmp)
+                flattened_from = pixels.FORMAT_NAMES.get(probe.format.upper(), probe.format.upper())
+                probe = probe_file(tmp)
+            except (ProbeError, OSError, SyntaxError, ValueError) as exc:
+                raise ValidationError(
+                    f"“{name}” is animated and its first frame could not be read; use a still image."
+                ) from exc
         if probe.kind == "image":
             try:
                 turned = _upright(tmp)
@@ -177,6 +210,7 @@ def create_asset(
             asset.file.save(f"{stem}.{ext}", File(fh), save=False)
         asset.save()
         asset.reduced_from = reduced_from
+        asset.flattened_from = flattened_from
         return asset
     finally:
         tmp.unlink(missing_ok=True)

@@ -88,4 +88,9 @@ def asset_upload(request: AuthenticatedRequest, slug: str):
         asset = create_asset(workspace=membership.workspace, user=request.user, source=files[0], expect=kind)
     except ValidationError as exc:
         return JsonResponse({"error": " ".join(exc.messages)}, status=400)
-    return JsonResponse(asset_summary(asset, slug))
+    data = asset_summary(asset, slug)
+    if getattr(asset, "flattened_from", ""):  # no vendor takes an animation: its first frame was kept
+        data["description"] = (
+            f"{data['description']} · the first frame of an animated {asset.flattened_from}, kept as a still"
+        )
+    return JsonResponse(data)

@@ -88,6 +88,9 @@ class GenerationForm(forms.Form):
         help_text="1 is the video's first frame. Painting the mask fills this in.",
         widget=forms.NumberInput(attrs={"min": 1, "step": 1, "inputmode": "numeric"}),
     )
+    # "1": the first frame goes uncropped, by the person's choice ("Send as is", for models that match the
+    # video to the image themselves); the image input keeps it beside the image's id.
+    image_as_is = forms.CharField(required=False, max_length=1, widget=forms.HiddenInput)
     remix_of = forms.CharField(required=False, max_length=22, widget=forms.HiddenInput)
     mask_type = forms.CharField(required=False, widget=forms.HiddenInput)
     expand_ratio = forms.FloatField(required=False, widget=forms.HiddenInput)
@@ -171,6 +174,9 @@ class GenerationForm(forms.Form):
             seed=data["seed"],
             params={**data["params"], **self.mask_params()},
             inputs={slot_for(task, name): assets for name, assets in inputs.items() if assets},
+            as_is=(slot_for(task, "image"),)
+            if data.get("image_as_is") == "1" and inputs.get("image")
+            else (),
         )
 
     @classmethod
@@ -189,6 +195,8 @@ class GenerationForm(forms.Form):
             seed=recipe.seed,
             params=json.dumps(params) if params else "",
         )
+        if recipe.as_is:
+            initial["image_as_is"] = "1"
         for slot, assets in recipe.inputs.items():
             field = field_for(recipe.task, slot)
             initial[cls.asset_field(field)] = ",".join(a.public_id for a in assets)
@@ -264,6 +272,8 @@ def job_catalog() -> dict:
             "default_resolution": model.default_resolution or "",
             "default_duration": model.default_duration,
             "size_from_image": bool(model.size_from_image),
+            # The vendor matches the video to the first frame itself: the image may go uncropped [000].
+            "as_is": model.size_from_image == "exact",
             "paid": model.paid,
             "unavailable": (
                 "This model fetches its inputs by URL, so the studio needs a public address (STUDIO_PUBLIC_BASE_URL); ask the admin."

@@ -76,10 +76,21 @@ def check(workspace, *, cost: Decimal) -> None:
             "finish, or ask an owner to raise the limit on the Jobs page.",
             code="in_flight",
         )
-    if cost > 0 and now.budget is not None and now.spent + cost > now.budget:
+    refusal = over_budget(now, cost)
+    if refusal:
         raise ValidationError(
-            f"This job (about ${cost}) would take this month's estimated spend to ${now.spent + cost}, "
-            f"past the workspace budget of ${now.budget}. Nothing was sent. An owner can raise the "
-            "budget on the Jobs page; jobs on the offline renderer are free.",
+            f"{refusal} Nothing was sent. An owner can raise the budget on the Jobs page; jobs on the "
+            "offline renderer are free.",
             code="budget",
         )
+
+
+def over_budget(now: Usage, cost: Decimal) -> str | None:
+    """Why a job of ``cost`` would pass this month's budget, with the figures, or None when it fits. The job
+    form says it before Generate; ``check`` refuses with the same words."""
+    if cost > 0 and now.budget is not None and now.spent + cost > now.budget:
+        return (
+            f"This job (about ${cost}) would take this month's estimated spend to ${now.spent + cost}, "
+            f"past the workspace budget of ${now.budget}."
+        )
+    return None

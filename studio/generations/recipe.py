@@ -36,6 +36,7 @@ class Recipe:
     seed: int | str | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
     inputs: Mapping[str, list[Asset]] = field(default_factory=dict)  # catalog slot -> assets, in order
+    as_is: tuple[str, ...] = ()  # image slots sent uncropped by choice (catalog.JobRequest.as_is)
 
     @property
     def key(self) -> str:
@@ -54,7 +55,7 @@ class Recipe:
             "duration": self.duration,
             "seed": self.seed,
             "params": dict(self.params),
-        }
+        } | ({"as_is": list(self.as_is)} if self.as_is else {})
 
     @classmethod
     def of(cls, generation: Generation) -> Recipe:
@@ -80,4 +81,5 @@ class Recipe:
             inputs=inputs,
             **{name: asked.get(name) for name in ASKED if name != "params"},
             params=dict(asked.get("params") or {}),
+            as_is=tuple(str(s) for s in asked.get("as_is") or ()),
         )

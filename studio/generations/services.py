@@ -50,6 +50,7 @@ def validate_job(recipe: Recipe) -> catalog.CleanJob:
         seed=recipe.seed if recipe.seed not in ("", None) else None,
         params=dict(recipe.params),
         media=media,
+        as_is=tuple(recipe.as_is),
     )
     try:
         clean = catalog.validate(request)
@@ -94,7 +95,7 @@ def create_generation(
         raise ValidationError("The video remixed belongs to another workspace.")
     recipe = with_composed_prompt(recipe)
     clean = validate_job(recipe)
-    cost = pricing.estimate(clean.provider, clean.model, clean.duration)
+    cost = pricing.estimate_job(clean).amount  # what the job form showed beside Generate
     with transaction.atomic():
         limits.check(Workspace.objects.select_for_update().get(pk=workspace.pk), cost=cost)
         prompt_row = Prompt.objects.create(

@@ -112,6 +112,7 @@ def generation_preview(request: AuthenticatedRequest, slug: str, project_id: str
         "project": project,
         "usage": limits.usage(membership.workspace),
     }
+    clean = None
     try:
         if not form.is_valid():
             raise ValidationError(form.errors)
@@ -119,7 +120,11 @@ def generation_preview(request: AuthenticatedRequest, slug: str, project_id: str
         clean = services.validate_job(recipe)
     except ValidationError as exc:
         context["missing"] = list(dict.fromkeys(exc.messages))
-    else:
+    # The cost line is there while the job is still being written: from the settings chosen so far.
+    estimate = pricing.estimate_job(clean) if clean else _rough_estimate(form)
+    if estimate is not None:
+        context.update(estimate=estimate, over_budget=limits.over_budget(context["usage"], estimate.amount))
+    if clean is not None:
         model = get_model(clean.provider, clean.model)
         followed = not recipe.size and bool(model.size_from_image) and bool(recipe.inputs)
         context.update(
@@ -128,11 +133,33 @@ def generation_preview(request: AuthenticatedRequest, slug: str, project_id: str
             task_label=TASK_LABELS.get(clean.task, clean.task),
             aspect=_shape(clean.width, clean.height),
             follows_input=followed,
-            cost=pricing.estimate(clean.provider, clean.model, clean.duration),
         )
     response = render(request, "generations/job_form.html#job-summary", context)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _rough_estimate(form) -> pricing.Estimate | None:
+    """The estimate of a job that does not validate yet, from the fields that do (None without a model)."""
+    data = getattr(form, "cleaned_data", {})
+    if not data.get("model"):
+        return None
+    provider, model_id = form.provider_model()
+    try:
+        model = get_model(provider, model_id)
+    except CatalogError:
+        return None
+    task = data.get("task") or (model.tasks[0] if len(model.tasks) == 1 else None)
+    params = data.get("params") if isinstance(data.get("params"), dict) else {}
+    return pricing.estimate_for(
+        provider,
+        model_id,
+        task=task,
+        duration=data.get("duration") if data.get("duration") in model.durations else None,
+        resolution=data.get("resolution") if data.get("resolution") in model.resolutions else None,
+        size=data.get("size") or None,
+        params=params,
+    )
 
 
 def _shape(width: int | None, height: int | None) -> str:
@@ -333,6 +360,7 @@ def job_form_context(request, membership, project, form=None) -> dict:
         "remix": remix,
         "input_fields": inputs,
         "kept_image": next((f["kept"][0] for f in inputs if f["name"] == "image" and f["kept"]), None),
+        "kept_image_as_is": form["image_as_is"].value() == "1",
         "builder": _builder(membership, form),
         "job_catalog": job_catalog(),
         "usage": limits.usage(membership.workspace),
@@ -536,6 +564,7 @@ def _ops_page(request, membership, limits_form, status=200):
         "usage": limits.usage(workspace),
         "limits_form": limits_form,
         "prices": pricing.price_list(),
+        "price_factors": pricing.factor_notes(),
         **selectors.ops_overview(workspace=workspace),
     }
     return render(request, "generations/ops.html", context, status=status)

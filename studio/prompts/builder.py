@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from studio.inputs import small_json
+from studio.prompts.counting import advised_words
 from studio.prompts.models import PART_NAMES, PARTS, compose
 from studio.prompts.vocabulary import BUILTIN_TEMPLATES, CHIPS, HINTS, NEGATIVE_CHIPS
 from studio.providers import catalog
@@ -42,13 +43,13 @@ def limits_for(provider: str, model: str) -> dict[str, Any]:
     """The builder's limits for one catalog model (``None`` where no source states one).
 
     ``max_chars`` is a hard limit on the composed prompt (the studio refuses beyond it), ``advised_words`` the
-    vendor's advice (a warning only), ``negative_max_chars`` the negative prompt's hard limit;
+    prompt guide's advice, for every model (a warning only; words counted by ``studio.prompts.counting``), ``negative_max_chars`` the negative prompt's hard limit;
     ``negative_allowed`` is false for models that take no negative prompt at all.
     """
     m = catalog.get_model(provider, model)
     return {
         "max_chars": m.prompt_max_chars,
-        "advised_words": m.advised_max_words,
+        "advised_words": advised_words(m.advised_max_words),  # the guide's advice, for every model
         "negative_max_chars": m.negative_max_chars,
         "negative_allowed": m.negative_prompt,
         "prompt_required": m.prompt_required,

@@ -4,6 +4,8 @@ import unicodedata
 from django.conf import settings
 from django.db import models
 
+from studio.prompts.counting import CJK_CHARS
+
 # The parts of a prompt, in the order the vendor's guide builds one paragraph from them.
 PARTS = (
     ("subject", "Subject and appearance"),
@@ -97,16 +99,80 @@ def sentence_start(text: str) -> str:
     return upper + text[1:]
 
 
+# The guide [000] opens a prompt with one sentence of the main action. So the subject and the action make
+# that first sentence ("A young woman in a denim jacket" + "walks toward the camera"), unless the action
+# reads as a sentence of its own: it starts with a capital, a digit, a quote or a {blank}, or with a word
+# that begins a new clause (a pronoun, an article, a determiner), or the subject already ends a sentence.
+# The builder's script keeps the same word list.
+CLAUSE_OPENERS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "he",
+        "she",
+        "it",
+        "they",
+        "we",
+        "i",
+        "you",
+        "this",
+        "that",
+        "these",
+        "those",
+        "his",
+        "her",
+        "its",
+        "their",
+        "my",
+        "our",
+        "your",
+        "there",
+        "here",
+        "some",
+    ]
+)
+_CJK_CHAR = re.compile(f"[{CJK_CHARS}]")
+
+
+def _first_word(text: str) -> str:
+    return re.sub(r"[^\w'-]+\Z", "", text.split(" ", 1)[0])
+
+
+def joins_subject(subject: str, action: str) -> bool:
+    """Whether the (whitespace-collapsed) ``action`` continues the ``subject``'s sentence."""
+    if not subject or not action or SENTENCE_END.search(subject):
+        return False
+    if _CJK_CHAR.match(action[0]):
+        return True
+    if unicodedata.category(action[0]) != "Ll":
+        return False
+    word = _first_word(action)
+    if any(unicodedata.category(c) == "Lu" for c in word):  # "eBay": a name, a sentence of its own
+        return False
+    return word.lower() not in CLAUSE_OPENERS
+
+
+def _joined(subject: str, action: str) -> str:
+    cjk = _CJK_CHAR.match(subject[-1]) and _CJK_CHAR.match(action[0])
+    return subject + ("" if cjk else " ") + action
+
+
 def compose(parts: dict[str, str]) -> str:
     """One paragraph from the parts, in the guide's order (no headings, no bullets).
 
-    Each part becomes a sentence: whitespace runs collapse to one space, the first letter is capitalised
-    (:func:`sentence_start`) and a full stop is added unless the part already ends a sentence. The builder's
-    script (``static/js/prompt-builder.js``) does exactly the same for the live preview.
+    The subject and the main action open it as one sentence when the action continues the subject
+    (:func:`joins_subject`); every other part is a sentence of its own. Whitespace runs collapse to one
+    space, the first letter is capitalised (:func:`sentence_start`) and a full stop is added unless the text
+    already ends a sentence. The builder's script (``static/js/prompt-builder.js``) does exactly the same for
+    the live preview.
     """
+    values = {name: " ".join(str(parts.get(name, "")).split()) for name in PART_NAMES}
+    if joins_subject(values["subject"], values["action"]):
+        values["subject"], values["action"] = _joined(values["subject"], values["action"]), ""
     sentences = []
     for name in PART_NAMES:
-        value = " ".join(str(parts.get(name, "")).split())
+        value = values[name]
         if value:
             value = sentence_start(value)
             sentences.append(value if SENTENCE_END.search(value) else value + ".")

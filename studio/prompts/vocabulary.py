@@ -12,8 +12,8 @@ from typing import Any
 HINTS: dict[str, str] = {
     "subject": "Who or what is on screen, precisely: e.g. “A young woman with short curly hair, wearing a "
     "yellow raincoat”.",
-    "action": "The main action in one sentence, straight to the point: e.g. “She runs across the "
-    "square toward the camera”.",
+    "action": "The main action, starting with the verb: it joins the subject in the opening sentence, "
+    "e.g. “runs across the square toward the camera”.",
     "details": "Movements and gestures, in the order they happen: e.g. “She first looks down at her phone, "
     "then raises her head and smiles”.",
     "scene": "Where it happens and what surrounds it: e.g. “A busy market street after rain, stalls with "
@@ -241,9 +241,10 @@ BUILTIN_TEMPLATES: tuple[dict[str, Any], ...] = (
         "name": "Product turntable",
         "description": "A product turning slowly on a seamless backdrop, for shop pages and ads.",
         "parts": {
-            "subject": "A {product} with a {finish} finish, crisp edges and sharp logo details",
-            "action": "The {product} rotates slowly and smoothly through a full turn on a hidden turntable",
-            "details": "Small highlights glide across its surface as it turns, revealing every side",
+            "subject": "A {product} with a {finish} finish",
+            "action": "rotates slowly and smoothly through a full turn on a hidden turntable",
+            "details": "Small highlights glide across its crisp edges and sharp logo details as it turns, "
+            "revealing every side",
             "scene": "A seamless {backdrop colour} studio backdrop with a soft reflection on a glossy base, "
             "nothing else in frame",
             "camera": "Medium close-up at eye level, static camera, the product centred in frame",
@@ -257,8 +258,8 @@ BUILTIN_TEMPLATES: tuple[dict[str, Any], ...] = (
         "name": "Talking head",
         "description": "One person speaking to the camera: intros, explainers, interviews.",
         "parts": {
-            "subject": "A {person} with {hair}, wearing {clothing}",
-            "action": "They look straight into the lens and speak with a warm, confident expression",
+            "subject": "A {person} with {hair} in {clothing}",
+            "action": "looks straight into the lens and speaks with a warm, confident expression",
             "details": "They blink naturally, nod now and then and make relaxed hand gestures at chest "
             "height as they talk",
             "scene": "{setting} in the background, softly out of focus",
@@ -273,8 +274,8 @@ BUILTIN_TEMPLATES: tuple[dict[str, Any], ...] = (
         "name": "Landscape time-lapse",
         "description": "Clouds and light racing over a wide landscape, from golden hour into dusk.",
         "parts": {
-            "subject": "{landscape} under a wide open sky",
-            "action": "Clouds race across the sky in a time-lapse while their shadows sweep over the land",
+            "subject": "Clouds over {landscape}",
+            "action": "race across a wide open sky in a time-lapse while their shadows sweep over the land",
             "details": "Grass and treetops sway in fast motion, mist drifts through the valleys",
             "scene": "{foreground} in the foreground, layered hills fading toward a distant horizon",
             "camera": "Extreme wide shot from a high vantage point, the camera pans slowly right",
@@ -289,7 +290,7 @@ BUILTIN_TEMPLATES: tuple[dict[str, Any], ...] = (
         "description": "A fast subject followed from the side by a moving camera.",
         "parts": {
             "subject": "A {athlete} in {outfit}",
-            "action": "The runner sprints along {path}, leaping over obstacles without slowing down",
+            "action": "sprints along {path}, leaping over obstacles without slowing down",
             "details": "Arms pump hard, feet kick up dust and clothing ripples with the speed",
             "scene": "{location}, the background streaking past with motion blur",
             "camera": "Tracking shot following the subject from the side at running speed, wide shot, "
@@ -304,8 +305,8 @@ BUILTIN_TEMPLATES: tuple[dict[str, Any], ...] = (
         "name": "Cozy interior",
         "description": "A calm, warm room on a rainy day: ambient loops and mood shots.",
         "parts": {
-            "subject": "A {room} with {furniture} and a steaming mug on a wooden table",
-            "action": "Rain streaks down the window while a candle flame flickers gently",
+            "subject": "Rain on the window of a {room} with {furniture} and a steaming mug on a wooden table",
+            "action": "streaks down the glass while a candle flame flickers gently",
             "details": "Steam curls up from the mug and the curtain stirs in a faint draft",
             "scene": "Bookshelves, houseplants and a soft rug, a grey rainy street outside the window",
             "camera": "Wide shot at eye level, the camera slowly pushes in toward the table",
@@ -319,9 +320,8 @@ BUILTIN_TEMPLATES: tuple[dict[str, Any], ...] = (
         "name": "Anime-style scene",
         "description": "A hand-drawn anime moment: a character, wind and a big sky.",
         "parts": {
-            "subject": "An anime {character} with {hair} and large expressive eyes, wearing {outfit}",
-            "action": "The character stands on a rooftop and turns into the wind as cherry blossom petals "
-            "swirl past",
+            "subject": "An anime {character} with {hair} and large expressive eyes in {outfit}",
+            "action": "stands on a rooftop and turns into the wind as cherry blossom petals swirl past",
             "details": "Hair and clothes flutter in the breeze, the eyes catch the light, a small "
             "determined smile",
             "scene": "{city} at sunset, rows of rooftops and power lines under a vast sky of pink clouds",

@@ -7,11 +7,18 @@ the real ones with ``STUDIO_PRICES``:
     STUDIO_PRICES="siliconflow:Wan-AI/Wan2.2-T2V-A14B=0.29/video,dashscope:wan2.1-vace-plus=0.10/s"
 
 A price is per video or per second of video. The offline ``local`` renderer costs nothing.
+
+A job's estimate (:func:`estimate_job`, and :func:`estimate_for` for a job still being written) is that
+price for the seconds of video the job *outputs* (VACE's functions too: repainting, editing and
+outpainting keep the input video's length, at most the model's longest), times the factors below for the
+picture's size, fast mode and sound. The job form shows the server's figure (``generations:preview``),
+so the browser never prices a job itself.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -48,6 +55,120 @@ DEFAULTS: dict[tuple[str, str], Price] = {
 #: a paid model missing from the table is estimated at this, so a budget still holds
 UNKNOWN = Price(Decimal("0.50"), "video")
 _ENTRY = re.compile(r"^(?P<provider>[a-z0-9_-]+):(?P<model>[^=]+)=(?P<amount>[0-9.]+)/(?P<per>video|s)$")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Factors on a table price. ESTIMATES, not vendor figures: the pages we build on state none. The table's
+# prices are for a 720P-class picture, normal mode and the model's usual sound; a vendor that prices by the
+# picture gets the resolution factor, the others (SiliconFlow: one price a video) none.
+
+#: providers whose price follows the picture's resolution, and by how much (estimates)
+RESOLUTION_FACTORS: dict[str, dict[str, Decimal]] = {
+    "dashscope": {"480P": Decimal("0.5"), "720P": Decimal("1"), "1080P": Decimal("1.5")},
+    "jiekou": {"480P": Decimal("0.5"), "720P": Decimal("1")},
+}
+#: jiekou's fast_mode "may lower quality and price" [003]; how much is not stated (estimate)
+FAST_MODE_FACTOR = Decimal("0.6")
+#: wan2.5 with generated sound, against silent (estimate: priced alike; change it here if yours differ)
+AUDIO_FACTOR = Decimal("1")
+#: the VACE functions whose output keeps the input video's length
+KEEPS_INPUT_LENGTH = ("video_repainting", "video_edit", "video_outpainting")
+#: a job whose length nothing states is counted as this many seconds
+DEFAULT_SECONDS = 5
+
+
+def resolution_class(resolution: str | None, size: str | None) -> str:
+    """The 480P/720P/1080P class a job's picture falls in: its resolution, else its size's pixel count."""
+    if resolution:
+        return str(resolution).upper()
+    w, _, h = str(size or "").lower().partition("x")
+    if not (w.isdigit() and h.isdigit()):
+        return "720P"
+    pixels = int(w) * int(h)
+    return "480P" if pixels <= 480 * 854 else "720P" if pixels <= 1280 * 720 else "1080P"
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One job's likely cost, with what it was worked out from (shown beside Generate)."""
+
+    amount: Decimal  # dollars, to the cent
+    price: Price
+    seconds: int
+    factors: tuple[tuple[str, Decimal], ...] = ()  # (what, factor), only those other than 1
+    free: bool = False
+
+    @property
+    def basis(self) -> str:
+        """ "5 s at $0.10/s, x1.5 for 1080P" """
+        head = f"{self.seconds} s at {self.price}" if self.price.per == "s" else f"{self.price}"
+        tail = "".join(f", x{f.normalize()} for {what}" for what, f in self.factors)
+        return head + tail
+
+
+def output_seconds(
+    *, model, task: str | None, duration: int | None, input_seconds: float | None = None
+) -> int:
+    """The seconds of video a job outputs: what a VACE repaint, edit or outpaint keeps of its input video
+    (at most the model's longest), else the duration asked, else the model's default."""
+    longest = max(model.durations) if model.durations else None
+    if task in KEEPS_INPUT_LENGTH and input_seconds:
+        seconds = math.ceil(float(input_seconds) - 0.05)  # a frame's slack, as the catalogue allows
+        return max(1, min(seconds, longest) if longest else seconds)
+    return int(duration or model.default_duration or DEFAULT_SECONDS)
+
+
+def estimate_for(
+    provider: str,
+    model_id: str,
+    *,
+    task: str | None = None,
+    duration: int | None = None,
+    resolution: str | None = None,
+    size: str | None = None,
+    params: dict | None = None,
+    input_seconds: float | None = None,
+) -> Estimate:
+    """The estimate from a job's settings (model defaults fill what is not given), valid or not yet."""
+    from studio.providers.catalog import get_model
+
+    model = get_model(provider, model_id)
+    params = params or {}
+    seconds = output_seconds(model=model, task=task, duration=duration, input_seconds=input_seconds)
+    price = price_of(provider, model_id)
+    if provider == "local" or not model.paid:
+        return Estimate(Decimal(0), price, seconds, free=True)
+    factors = []
+    by_resolution = RESOLUTION_FACTORS.get(provider)
+    if by_resolution:
+        picture = resolution_class(resolution or model.default_resolution, size or model.default_size)
+        factor = by_resolution.get(picture, Decimal(1))
+        if factor != 1:
+            factors.append((picture, factor))
+    if params.get("fast_mode") is True and FAST_MODE_FACTOR != 1:
+        factors.append(("fast mode", FAST_MODE_FACTOR))
+    if model.audio and params.get("audio", True) is True and AUDIO_FACTOR != 1:
+        factors.append(("sound", AUDIO_FACTOR))
+    amount = price.of(seconds)
+    for _, factor in factors:
+        amount *= factor
+    return Estimate(amount.quantize(CENT), price, seconds, tuple(factors))
+
+
+def estimate_job(clean) -> Estimate:
+    """The estimate of a validated job (a catalog ``CleanJob``): what it is stored with and budgeted at."""
+    video = clean.media.get("video")
+    video = video[0] if isinstance(video, list) and video else video
+    return estimate_for(
+        clean.provider,
+        clean.model,
+        task=clean.task,
+        duration=clean.duration,
+        resolution=clean.resolution,
+        size=clean.size,
+        params=clean.params,
+        input_seconds=getattr(video, "duration", None),
+    )
 
 
 def parse(entries: list[str]) -> dict[tuple[str, str], Price]:
@@ -93,3 +214,19 @@ def price_list() -> list[tuple[str, str, Price]]:
         if provider != "local"
         for model_id in models
     ]
+
+
+def factor_notes() -> list[str]:
+    """The factors above in words, for the owner's page: "DashScope: x0.5 at 480P, x1.5 at 1080P"."""
+    from studio.providers.catalog import PROVIDER_LABELS
+
+    notes = []
+    for provider, by_resolution in RESOLUTION_FACTORS.items():
+        shown = [f"x{f.normalize()} at {res}" for res, f in by_resolution.items() if f != 1]
+        if shown:
+            notes.append(f"{PROVIDER_LABELS.get(provider, provider)}: {', '.join(shown)}")
+    if FAST_MODE_FACTOR != 1:
+        notes.append(f"fast mode: x{FAST_MODE_FACTOR.normalize()}")
+    if AUDIO_FACTOR != 1:
+        notes.append(f"generated sound: x{AUDIO_FACTOR.normalize()}")
+    return notes

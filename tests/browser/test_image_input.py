@@ -157,12 +157,6 @@ def test_bad_files_are_refused_before_any_upload(image_page: Page, tmp_path):
             "\u201cbomb.png\u201d is 12000x12000, too many pixels to handle; scale it down first.",
         ),
         (
-            "spinner.gif",
-            "image/gif",
-            animated_gif(),
-            "\u201cspinner.gif\u201d is animated; use a still image.",
-        ),
-        (
             "huge.jpg",
             "image/jpeg",
             b"\xff\xd8\xff" + b"\x00" * (21 * 1024 * 1024 - 3),
@@ -176,6 +170,21 @@ def test_bad_files_are_refused_before_any_upload(image_page: Page, tmp_path):
         expect(page.locator("[data-ii-body]")).to_be_hidden()
     assert sent == []
     assert page.locator('input[name="image_asset"]').input_value() == ""
+
+
+def test_an_animated_gif_is_kept_as_its_first_frame_with_a_note(image_page: Page):
+    page = image_page
+    page.locator("[data-ii-file]").set_input_files(
+        {"name": "spinner.gif", "mimeType": "image/gif", "buffer": animated_gif()}
+    )
+    expect(page.locator("[data-ii-warnings]")).to_contain_text(
+        "\u201cspinner.gif\u201d is an animated GIF: no provider takes an animation as a first frame, so the "
+        "studio kept its first frame only, as a still PNG."
+    )
+    expect(page.locator("[data-ii-error]")).to_be_hidden()
+    kept = page.locator('input[name="image_asset"]').input_value()
+    assert Asset.objects.get(public_id=kept).format == "png"
+    expect(page.locator("[data-ii-img]")).to_have_attribute("src", re.compile(kept))  # the still, not the GIF
 
 
 def test_an_exif_rotated_photo_shows_its_displayed_size(image_page: Page, tmp_path):

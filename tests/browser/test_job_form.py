@@ -94,3 +94,38 @@ def test_outpainting_shows_the_padded_frame_as_the_scales_change(
         "(() => { const c = document.querySelector('canvas.outpaint-preview'); return c.width / c.height; })()"
     )
     assert wider == pytest.approx(2 * 16 / 9, rel=0.02)
+
+
+def test_siliconflow_first_frame_can_be_cropped_or_sent_as_is(live_server, browser: Browser, world, tmp_path):
+    image = make_image(tmp_path / "harbour.png", 1024, 768)
+    page = open_form(browser, live_server, world)
+    form = page.locator("#generation-form")
+    as_is = page.get_by_role("button", name="Send as is")
+    form.get_by_label("Model").select_option("dashscope:wan2.2-i2v-flash")
+    page.locator('[data-field="image"] input[type=file]').set_input_files(str(image))
+    expect(page.locator("input[name=image_asset]")).not_to_have_value("")
+    expect(as_is).to_be_hidden()  # DashScope takes any aspect: nothing to choose
+
+    form.get_by_label("Model").select_option("siliconflow:Wan-AI/Wan2.2-I2V-A14B")
+    # The aspect check stays: the crop helper is offered, and beside it "Send as is".
+    expect(page.get_by_role("button", name="Apply crop")).to_be_visible()
+    expect(as_is).to_be_visible()
+    expect(page.locator("#job-summary")).to_contain_text("Crop it first")
+    page.locator("#pb-part-action").fill("boats rock gently in the harbour")
+    as_is.click()
+    note = page.locator("[data-ii-as-is-note]")
+    expect(note).to_contain_text("Sent as is: 4:3 (1024x768), uncropped.")
+    expect(page.locator("input[name=image_as_is]")).to_have_value("1")
+    expect(page.get_by_role("button", name="Apply crop")).to_be_hidden()
+    expect(page.locator("#job-summary")).to_contain_text("The first frame is sent as is, 4:3 (1024x768)")
+    expect(page.locator("#job-summary")).not_to_contain_text("Crop it first")
+
+    # Changing one's mind brings the crop back; choosing again sends it as is.
+    page.get_by_role("button", name="Crop it instead").click()
+    expect(page.locator("input[name=image_as_is]")).to_have_value("")
+    expect(page.get_by_role("button", name="Apply crop")).to_be_visible()
+    as_is.click()
+    page.get_by_role("button", name="Generate").click()
+    expect(page.locator(".gcard", has_text="boats rock gently")).to_be_visible()
+    g = Generation.objects.get()
+    assert g.recipe["as_is"] == ["image"] and g.input_links.get().asset.width == 1024

@@ -11,9 +11,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from studio.prompts import services
-from studio.prompts.models import CLOSERS, PART_NAMES, SENTENCE_ENDS, PromptTemplate, compose
+from studio.prompts.counting import word_count
+from studio.prompts.models import CLAUSE_OPENERS, CLOSERS, PART_NAMES, SENTENCE_ENDS, PromptTemplate, compose
 from tests.browser.test_team_flow import log_in
-from tests.test_prompt_builder import COMPOSE_CASES
+from tests.test_prompt_builder import COMPOSE_CASES, WORD_COUNT_CASES
 
 pytestmark = [
     pytest.mark.browser,
@@ -61,7 +62,12 @@ def test_javascript_compose_and_counts_match_python(builder_page: Page):
         "(ts) => ts.map((t) => [window.StudioPromptBuilder.words(t).length, window.StudioPromptBuilder.charCount(t)])",
         texts,
     )
-    assert counts == [[len(t.split()), len(t.strip())] for t in texts]
+    assert counts == [[word_count(t), len(t.strip())] for t in texts]
+    # Words as the server counts them: two Chinese or Japanese characters a word, for the guide's advice.
+    samples = [t for t, _ in WORD_COUNT_CASES]
+    got = page.evaluate("(ts) => ts.map((t) => window.StudioPromptBuilder.wordCount(t))", samples)
+    assert got == [word_count(t) for t in samples] == [n for _, n in WORD_COUNT_CASES]
+    assert set(page.evaluate("window.StudioPromptBuilder.CLAUSE_OPENERS")) == CLAUSE_OPENERS
 
 
 def sent(page: Page) -> dict[str, str]:
@@ -89,7 +95,7 @@ def test_live_preview_capitalises_each_sentence_and_sends_pythons_paragraph(buil
     for name, text in typed.items():
         part(page, name).locator("textarea").fill(text)
     expected = (
-        "A golden retriever. Runs along the beach. iPhone photos on the sand, its ears flap. 「海边」 at low tide. "
+        "A golden retriever runs along the beach. iPhone photos on the sand, its ears flap. 「海边」 at low tide. "
         "Tracking shot, low angle. Golden hour. She said “slow motion.” 一只海鸥飞过."
     )
     assert compose(typed) == expected
@@ -103,7 +109,7 @@ def test_live_preview_capitalises_each_sentence_and_sends_pythons_paragraph(buil
     part(page, "action").locator("textarea").fill("runs toward the CAMERA")
     typed["action"] = "runs toward the CAMERA"
     expect(page.locator("[data-pb-preview]")).to_have_text(compose(typed))
-    assert "Runs toward the CAMERA." in preview_text(page)
+    assert "A golden retriever runs toward the CAMERA." in preview_text(page)
     assert sent(page)["prompt"] == compose(typed)
 
 
@@ -145,9 +151,10 @@ def test_build_count_switch_models_edit_save_and_load(builder_page: Page, world)
     expected = compose(parts)
     expect(page.locator("[data-pb-preview]")).to_have_text(expected)
 
-    # Counts against the default model (local preview: 2000 characters, no word advice).
+    # Counts against the default model (local preview: 2000 characters; the guide's word advice, as for
+    # every model).
     words, chars = len(expected.split()), len(expected)
-    expect(page.locator("[data-pb-words]")).to_have_text(f"{words} words")
+    expect(page.locator("[data-pb-words]")).to_have_text(f"{words} words · advice: at most 200")
     expect(page.locator("[data-pb-chars]")).to_have_text(f"{chars} / 2000 characters · limit")
 
     # SiliconFlow: word advice, no character limit.
@@ -189,7 +196,9 @@ def test_build_count_switch_models_edit_save_and_load(builder_page: Page, world)
     expect(final).to_be_visible()
     final.fill(expected + " Seen from a passing boat.")
     hand_text = expected + " Seen from a passing boat."
-    expect(page.locator("[data-pb-words]")).to_have_text(f"{len(hand_text.split())} words")
+    expect(page.locator("[data-pb-words]")).to_have_text(
+        f"{len(hand_text.split())} words · advice: at most 200"
+    )
     part(page, "details").locator("textarea").fill("Her scarf flutters")
     parts["details"] = "Her scarf flutters"
     ask = page.locator("[data-pb-ask]")
@@ -223,7 +232,7 @@ def test_build_count_switch_models_edit_save_and_load(builder_page: Page, world)
     for name in PART_NAMES:
         expect(part(page, name).locator("textarea")).to_have_value("")
     expect(page.locator("[data-pb-preview]")).to_have_text("")
-    expect(page.locator("[data-pb-words]")).to_have_text("0 words")
+    expect(page.locator("[data-pb-words]")).to_have_text("0 words · advice: at most 200")
     page.get_by_label("Start from a template").select_option(label="Harbour walk")
     for name in PART_NAMES:
         expect(part(page, name).locator("textarea")).to_have_value(parts.get(name, ""))
@@ -235,7 +244,7 @@ def test_build_count_switch_models_edit_save_and_load(builder_page: Page, world)
     page.get_by_label("Start from a template").select_option(label="Product turntable")
     page.get_by_role("button", name="Replace", exact=True).click()
     subject = part(page, "subject").locator("textarea")
-    expect(subject).to_have_value("A {product} with a {finish} finish, crisp edges and sharp logo details")
+    expect(subject).to_have_value("A {product} with a {finish} finish")
     expect(subject).to_be_focused()
     assert (
         page.evaluate(

@@ -32,8 +32,11 @@ def _item_name(slot: MediaSlot, index: int, count: int) -> str:
     return f"The {slot.title}"
 
 
-def _check_media_item(model: Model, slot: MediaSlot, info: MediaInfo, name: str) -> list[str]:
-    """Messages for one input against its slot's limits (format, bytes, pixels, duration, fps, alpha...)."""
+def _check_media_item(
+    model: Model, slot: MediaSlot, info: MediaInfo, name: str, *, check_aspect: bool = True
+) -> list[str]:
+    """Messages for one input against its slot's limits (format, bytes, pixels, duration, fps, alpha...).
+    ``check_aspect=False``: the person chose to send this image as is (see ``JobRequest.as_is``)."""
     out: list[str] = []
     lim = slot.limits
     if info.kind != slot.kind:
@@ -69,7 +72,7 @@ def _check_media_item(model: Model, slot: MediaSlot, info: MediaInfo, name: str)
             else:
                 rule = f"each side must be at most {hi} pixels"
             out.append(f"{name} is {w}x{h}; {rule}. Resize it first.")
-        if lim.aspects:
+        if lim.aspects and check_aspect:
             label, error = closest_aspect(w, h, lim.aspects)
             if error > ASPECT_TOLERANCE:
                 actual = aspect_label(w, h)

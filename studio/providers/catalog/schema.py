@@ -221,6 +221,9 @@ class JobRequest:
     seed: int | str | None = None
     params: dict[str, Any] = field(default_factory=dict)
     media: dict[str, MediaInfo | list[MediaInfo]] = field(default_factory=dict)
+    # Image slots the person chose to send uncropped. Only a model that matches its output to the image
+    # itself (``size_from_image="exact"``) takes an image off its aspects so; elsewhere this is ignored.
+    as_is: tuple[str, ...] = ()
 
 
 @dataclass

@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from studio.prompts.counting import CJK_PER_WORD, advised_words, cjk_chars, word_count
+
 from .coerce import _blank, _coerce_param, _coerce_scalar, _requirement_met, _show_choice
 from .media import _PROP_WORD, _as_list, _check_media_item, _compare, _describe, _item_name, _slack
 from .schema import TASK_LABELS, TASKS, CatalogError, CleanJob, JobRequest, MediaInfo, MediaSlot, Model, Param
@@ -75,6 +77,8 @@ class _Check:
         self.duration: int | None = None
         self.seed: int | None = None
         self.given_params: dict[str, Any] = {}
+        # Sent uncropped by the person's choice: only where the vendor matches the output to the image.
+        self.as_is = set(req.as_is or ()) if model.size_from_image == "exact" else set()
         self.params: dict[str, Any] = {}
 
     def add(self, key: str, msg: str) -> None:
@@ -94,10 +98,14 @@ class _Check:
                 f"The prompt is {len(prompt)} characters; {m.id} takes at most {m.prompt_max_chars}. "
                 f"Shorten it by {len(prompt) - m.prompt_max_chars}.",
             )
-        if m.advised_max_words is not None and len(prompt.split()) > m.advised_max_words:
+        advice, words = advised_words(m.advised_max_words), word_count(prompt)
+        if words > advice:
+            rule = (
+                f" ({CJK_PER_WORD} Chinese or Japanese characters count as one)" if cjk_chars(prompt) else ""
+            )
             self.warnings.append(
-                f"The prompt has {len(prompt.split())} words; {provider_labels()[m.provider]} advises at most "
-                f"{m.advised_max_words} for {m.id}."
+                f"The prompt has {words} words{rule}; the Wan prompt guide advises at most {advice}. "
+                "It will still run."
             )
         negative = (self.req.negative_prompt or "").strip()
         if negative and not m.negative_prompt:
@@ -214,8 +222,10 @@ class _Check:
                     slot.name,
                     f"{task} takes at most {slot.many} {slot.title}{plural}; you gave {len(items)}{extra}.",
                 )
+            check_aspect = slot.name not in self.as_is
             for i, info in enumerate(items, 1):
-                for msg in _check_media_item(m, slot, info, _item_name(slot, i, len(items))):
+                name = _item_name(slot, i, len(items))
+                for msg in _check_media_item(m, slot, info, name, check_aspect=check_aspect):
                     self.add(slot.name, msg)
             self._check_same_as(slot, items)
         self._check_groups()
@@ -343,7 +353,16 @@ class _Check:
                 by_aspect = {aspect_label(*parse_size(s)): s for s in sizes}
                 label, error = closest_aspect(image.width, image.height, tuple(by_aspect))
                 wanted = by_aspect[label] if error <= ASPECT_TOLERANCE else None
-                if self.size is None and wanted is not None and "size" not in self.errors:
+                if wanted is None and "image" in self.as_is and "size" not in self.errors:
+                    # Sent as is: the vendor picks the size from the image [000]; ask for the closest.
+                    wanted = self.size or by_aspect[label]
+                    self.size = wanted
+                    self.warnings.append(
+                        f"The first frame is sent as is, {img_aspect} ({image.width}x{image.height}) and "
+                        f"uncropped: {provider_labels()[m.provider]} matches the video to the image's shape "
+                        f"on its own and recommends {_join_or(by_aspect)}, so the result may not be {wanted}."
+                    )
+                elif self.size is None and wanted is not None and "size" not in self.errors:
                     self.size = wanted
                 elif self.size is not None and wanted is not None and self.size != wanted:
                     self.add(
