@@ -12,7 +12,10 @@ Error kinds:
 
 from __future__ import annotations
 
+import base64
+import mimetypes
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -217,9 +220,24 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
 
 
 class HttpProvider(Provider):
-    """Providers that speak JSON over HTTPS: one shared client, one place that classifies failures."""
+    """Providers that speak JSON over HTTPS: one shared client, one place that classifies failures.
+
+    What the HTTP vendors share lives here: the key check before anything is sent, the transport and
+    status-code rules (401/403 for the admin, 404 a wrong base URL, 429/503 busy, 408/5xx on submit an
+    unknown outcome), ``submit_json`` (a 200 without the task's id is an unknown outcome too), the key
+    check by a made-up id, and ``data_uri`` for inputs the vendor takes inline. A subclass sets the
+    class attributes below and overrides ``vendor_error`` only for its own error bodies.
+    """
 
     user_agent: ClassVar[str] = "studio/0.1"
+    #: how a 403 is explained to the admin, after "refused access"; the vendor's usual reason
+    forbidden_hint: ClassVar[str] = ""
+    #: (method, path, request kwargs) of a status call about an id that cannot exist, for ``check_key``
+    key_check_call: ClassVar[tuple[str, str, dict[str, Any]] | None] = None
+    #: statuses the key check may get back for that id when the key itself is fine
+    key_check_statuses: ClassVar[tuple[int, ...]] = ()
+    #: every generic error keeps ``vendor_code`` (else only a refused key does; the status speaks for the rest)
+    keep_vendor_code: ClassVar[bool] = False
 
     def __init__(self, *, client: httpx.Client | None = None, **kwargs: Any):
         super().__init__(**kwargs)
@@ -231,6 +249,10 @@ class HttpProvider(Provider):
     def vendor_error(self, response: httpx.Response, during: str) -> ProviderError | None:
         """Turn a vendor error body into a ProviderError, or None to use the generic rules."""
         return None
+
+    def vendor_code(self, raw: Any) -> str:
+        """The vendor's own error code in an error body ("" if it has none), kept for the detail page."""
+        return ""
 
     def _call(self, method: str, path: str, *, during: str, **kwargs: Any) -> httpx.Response:
         """Send one request; return the 2xx response or raise a classified ProviderError."""
@@ -267,28 +289,61 @@ class HttpProvider(Provider):
         if vendor is not None:
             return vendor
         message = message_of(raw) or f"HTTP {status} {response.reason_phrase}".strip()
+        vendor_code = self.vendor_code(raw)
+        code = vendor_code if self.keep_vendor_code else ""
         retry_after = retry_after_seconds(response)
+        env = self.name.upper()
         if status in (429, 503):
             return ProviderError(
                 ErrorKind.TRANSIENT,
                 f"{self.label} is busy: {message}",
+                code=code,
                 status=status,
                 raw=raw,
                 retry_after=retry_after,
             )
-        if status in (401, 403):
+        if status == 401:
             return ProviderError(
                 ErrorKind.PERMANENT,
-                f"{self.label} refused the key: {message}",
+                f"{self.label} refused the API key ({message}). A workspace admin should check the "
+                f"{self.label} key in the workspace's provider settings (or {env}_API_KEY).",
+                code=vendor_code or "auth",
+                status=status,
+                raw=raw,
+                config=True,
+            )
+        if status == 403:
+            hint = f" {self.forbidden_hint}" if self.forbidden_hint else ""
+            return ProviderError(
+                ErrorKind.PERMANENT,
+                f"{self.label} refused access ({message}); a workspace admin should check the {self.label} "
+                f"key in the workspace's provider settings (or {env}_API_KEY).{hint}",
+                code=vendor_code or "forbidden",
+                status=status,
+                raw=raw,
+                config=True,
+            )
+        if status == 404:
+            # A wrong base URL, not a refused job: an admin can fix it, and a paid task must not be failed.
+            return ProviderError(
+                ErrorKind.PERMANENT,
+                f"{self.label} has no {response.request.url.path}: check {env}_BASE_URL ({self.base_url}).",
+                code="not_found",
                 status=status,
                 raw=raw,
                 config=True,
             )
         if status == 408 or status >= 500:
             kind = ErrorKind.UNKNOWN_OUTCOME if during == "submit" else ErrorKind.TRANSIENT
-            return ProviderError(kind, f"{self.label} had a server error: {message}", status=status, raw=raw)
+            return ProviderError(
+                kind, f"{self.label} had a server error: {message}", code=code, status=status, raw=raw
+            )
         return ProviderError(
-            ErrorKind.PERMANENT, f"{self.label} refused the request: {message}", status=status, raw=raw
+            ErrorKind.PERMANENT,
+            f"{self.label} refused the request: {message}",
+            code=code,
+            status=status,
+            raw=raw,
         )
 
     def json(self, response: httpx.Response, during: str) -> Any:
@@ -303,6 +358,69 @@ class HttpProvider(Provider):
                 status=response.status_code,
                 raw=response.text[:500],
             ) from exc
+
+    def submit_json(
+        self,
+        path: str,
+        body: dict[str, Any],
+        task_id: Callable[[Any], Any],
+        *,
+        trace_id: Callable[[httpx.Response, Any], str] | None = None,
+        **kwargs: Any,
+    ) -> Submitted:
+        """POST a paid submit once and return the vendor's id for it. Every answer that does not prove
+        the vendor made no task (a timeout, a server error, a reply we cannot read, a 200 without an id)
+        raises UNKNOWN_OUTCOME: the job goes to a person, never back to the vendor on our own."""
+        response = self._call("POST", path, during="submit", json=body, **kwargs)
+        reply = self.json(response, "submit")
+        found = task_id(reply) if isinstance(reply, dict) else None
+        if found is None or isinstance(found, bool) or str(found) == "":
+            raise ProviderError(
+                ErrorKind.UNKNOWN_OUTCOME,
+                f"{self.label} answered the submit without a task id.",
+                code="malformed",
+                status=response.status_code,
+                raw=reply,
+            )
+        return Submitted(str(found), raw=reply, trace_id=trace_id(response, reply) if trace_id else "")
+
+    def check_key(self) -> None:
+        """Ask about an id that cannot exist: a refused key (401/403) or a wrong base URL (404) raises
+        ProviderError(config=True); an unreachable host stays TRANSIENT; the vendor's "no such id" passes."""
+        if self.key_check_call is None:
+            super().check_key()
+            return
+        method, path, kwargs = self.key_check_call
+        try:
+            self._call(method, path, during="check", **kwargs)
+        except ProviderError as exc:
+            if exc.status in self.key_check_statuses and not exc.config:
+                return  # the key was accepted; only the made-up id was refused
+            raise
+
+
+def data_uri(
+    image: InputFile, *, label: str, allowed: tuple[str, ...] | None = None, fallback: str = ""
+) -> str:
+    """``data:{mime};base64,{data}`` of a local input (no space after the comma), for vendors that take
+    an image inline. ``allowed`` limits the MIME types (refused before anything is sent); a file that cannot
+    be read is a plain refusal too, never an unknown outcome."""
+    mime = (image.content_type or "").lower()
+    if not mime.startswith("image/"):
+        mime = (mimetypes.guess_type(image.path)[0] or fallback).lower()
+    mime = {"image/jpg": "image/jpeg", "image/x-ms-bmp": "image/bmp"}.get(mime, mime)
+    if allowed is not None and mime not in allowed:
+        names = ", ".join(m.split("/")[1].upper() for m in allowed)
+        raise ProviderError(
+            ErrorKind.PERMANENT, f"{label} takes {names} images, not {mime or 'this file'}.", code="format"
+        )
+    try:
+        data = Path(image.path).read_bytes()
+    except OSError as exc:
+        raise ProviderError(
+            ErrorKind.PERMANENT, f"The {image.slot or 'input'} could not be read: {exc}", code="input"
+        ) from exc
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 def body_of(response: httpx.Response) -> Any:

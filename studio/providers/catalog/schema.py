@@ -6,6 +6,7 @@ Every vendor package writes its models in these shapes; nothing here knows any v
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +46,8 @@ class Param:
     For ``type="list"``: ``choices`` restricts each item, ``items`` describes object items (each key a
     Param), ``max_items`` caps the count.
     ``help`` is shown to creators in the job form; ``source`` says where the facts come from (not shown).
+    ``check`` is the setting's own rule against the rest of the job (its inputs, the other settings), kept in
+    the vendor's package: it gets the validation run and may ``add`` errors or append ``warnings``.
     """
 
     name: str
@@ -62,6 +65,7 @@ class Param:
     max_items: int | None = None
     items: tuple[Param, ...] | None = None
     source: str = ""
+    check: Callable[[Any], None] | None = field(default=None, compare=False)
 
     def applies_to(self, task: str) -> bool:
         return self.tasks is None or task in self.tasks
@@ -111,6 +115,8 @@ class MediaSlot:
     needs_public_url: bool = False
     group: str = ""
     source: str = ""
+    #: a model whose size follows its input ("closest") takes it from the first of these slots given
+    shapes_output: bool = False
 
     def applies_to(self, task: str) -> bool:
         return self.tasks is None or task in self.tasks

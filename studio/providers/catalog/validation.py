@@ -1,6 +1,6 @@
 """The one function that checks a job against its model before any money is spent: ``validate``.
 
-The stages share one ``_Check``: the model, the task, the inputs and what was found so far, so every problem
+The stages share one ``JobCheck``: the model, the task, the inputs and what was found so far, so every problem
 is reported at once.
 """
 
@@ -26,7 +26,7 @@ from .vendors import get_model, provider_labels
 
 
 def _resolve_task(
-    model: Model, task: str | None, media: dict[str, list[MediaInfo]], errs: _Check
+    model: Model, task: str | None, media: dict[str, list[MediaInfo]], errs: JobCheck
 ) -> str | None:
     t = (task or "").strip().lower()
     if t:
@@ -48,7 +48,7 @@ def _resolve_task(
     return None
 
 
-class _Check:
+class JobCheck:
     """One validation run: the stages share the model, the task, the inputs and what was found so far."""
 
     def __init__(self, model: Model, req: JobRequest):
@@ -328,8 +328,11 @@ class _Check:
         size), else the model's default, else ask for one."""
         m, sizes, image = self.model, self.model.sizes_for(self.task), self.first("image")
         if image is None and m.size_from_image == "closest":
-            # A "closest" model follows an input video (or an extension's first frame) when no size is given.
-            image = self.first("video") or self.first("first_frame") or self.first("first_clip")
+            # A "closest" model follows its input (a video, an extension's first frame) when no size is given.
+            image = next(
+                (self.first(s.name) for s in self.slots.values() if s.shapes_output and self.first(s.name)),
+                None,
+            )
         usable = image is not None and image.width and image.height and "image" not in self.errors
         if m.size_from_image and sizes and usable:
             img_aspect = aspect_label(image.width, image.height)
@@ -363,9 +366,10 @@ class _Check:
 
     def cross_rules(self) -> None:
         self._last_frame_aspect()
-        self._obj_or_bg()
-        self._mask_frame_id()
         self._sound()
+        for param in self.defs.values():  # each setting's own rule, from the vendor's package
+            if param.check is not None:
+                param.check(self)
 
     def _last_frame_aspect(self) -> None:
         image, last = self.first("image"), self.first("last_image")
@@ -375,55 +379,6 @@ class _Check:
             self.warnings.append(
                 f"The last frame is {aspect_label(last.width, last.height)} but the first frame is "
                 f"{aspect_label(image.width, image.height)}; the last frame will be cropped to fit."
-            )
-
-    def _obj_or_bg(self) -> None:
-        """VACE image_reference: one obj/bg entry per reference image; may be left out with one image."""
-        if "obj_or_bg" not in self.defs or "obj_or_bg" in self.errors:
-            return
-        refs, roles = self.media.get("ref_images", []), self.params.get("obj_or_bg")
-        if roles is None:
-            if len(refs) == 1:
-                self.params["obj_or_bg"] = ["obj"]
-            elif len(refs) > 1:
-                example = ",".join(["obj"] * (len(refs) - 1) + ["bg"])
-                self.add(
-                    "obj_or_bg",
-                    f"With {len(refs)} reference images, say for each whether it is a subject (obj) or a "
-                    f"background (bg), e.g. {example}.",
-                )
-        elif refs and len(roles) != len(refs):
-            plural = "s" if len(refs) != 1 else ""
-            self.add(
-                "obj_or_bg",
-                f"obj_or_bg needs one entry per reference image: you gave {len(roles)} for {len(refs)} "
-                f"image{plural}.",
-            )
-        if roles and roles.count("bg") > 1:
-            self.warnings.append(
-                "More than one reference image is marked bg; the vendor advises at most one background."
-            )
-
-    def _mask_frame_id(self) -> None:
-        """mask_frame_id within [1, fps x duration + 1] of the input video (only its first 5 s are used)."""
-        video = self.first("video")
-        if "mask_frame_id" not in self.params or "mask_frame_id" in self.errors or video is None:
-            return
-        if not (video.fps and video.duration):
-            self.warnings.append(
-                "The input video's frame rate or duration is unknown, so mask_frame_id was not checked."
-            )
-            return
-        used = video.duration
-        vslot = self.slots.get("video")
-        if vslot and vslot.limits.max_duration:
-            used = min(used, vslot.limits.max_duration)
-        max_id = math.floor(video.fps * used + 1e-6) + 1
-        if self.params["mask_frame_id"] > max_id:
-            self.add(
-                "mask_frame_id",
-                f"mask_frame_id must be between 1 and {max_id} for this video ({video.fps:g} fps x {used:g} s "
-                f"+ 1); you gave {self.params['mask_frame_id']}.",
             )
 
     def _sound(self) -> None:
@@ -441,8 +396,6 @@ class _Check:
                 self.warnings.append(
                     f"The audio lasts {audio.duration:.1f} s; the rest of the {duration} s video will be silent."
                 )
-        if self.params.get("template") and self.prompt:
-            self.warnings.append("With an effect template the prompt is ignored.")
 
     def result(self) -> CleanJob:
         media: dict[str, MediaInfo | list[MediaInfo]] = {}
@@ -481,7 +434,7 @@ def validate(req: JobRequest) -> CleanJob:
     (e.g. a vendor's advised prompt length in words) goes to ``CleanJob.warnings`` instead.
     """
     model = get_model(req.provider, req.model)
-    check = _Check(model, req)
+    check = JobCheck(model, req)
     task = _resolve_task(model, req.task, check.media, check)
     if task is None:
         raise CatalogError(check.errors)

@@ -159,27 +159,18 @@ class DashScopeEmulator(VaceRequests, Emulator):
     def default_failure(self) -> tuple[str, str]:
         return "InternalError", FAILURE_MESSAGES["InternalError"]
 
-    def _auth(self, request: Request) -> None:
-        if not self.bearer_ok(request):
-            raise Refusal(self.error(401, "InvalidApiKey", "Invalid API-key provided."))
+    def auth_refusal(self) -> Reply:
+        return self.error(401, "InvalidApiKey", "Invalid API-key provided.")
 
     # -------------------------------------------------------------- submit
     def submit(self, request: Request, _match) -> Reply:
-        self._auth(request)
+        self.require_bearer(request)
         if (request.header("x-dashscope-async") or "").strip().lower() != "enable":
             return self.error(403, "AccessDenied", "current user api does not support synchronous calls")
         refused = self.submit_fault_before()
         if refused is not None:
             return refused
-        content_type = (request.header("content-type") or "").split(";")[0].strip().lower()
-        if content_type != "application/json":
-            raise self.invalid("Content-Type must be application/json")
-        try:
-            body = self.json_body(request)
-        except ValueError:
-            raise self.invalid("The request body is not valid JSON.") from None
-        if not isinstance(body, dict):
-            raise self.invalid("The request body must be a JSON object.")
+        body = self.json_object(request)
         unknown = sorted(set(body) - {"model", "input", "parameters"})
         if unknown:
             raise self.invalid(f"Unknown field(s) in the request body: {', '.join(unknown)}")
@@ -385,7 +376,7 @@ class DashScopeEmulator(VaceRequests, Emulator):
     # -------------------------------------------------------------- task query and cancel
     def query(self, request: Request, match) -> Reply:
         self.count_poll()
-        self._auth(request)
+        self.require_bearer(request)
         refused = self.poll_fault_before()
         if refused is not None:
             return refused
@@ -425,7 +416,7 @@ class DashScopeEmulator(VaceRequests, Emulator):
         return body
 
     def cancel(self, request: Request, match) -> Reply:
-        self._auth(request)
+        self.require_bearer(request)
         task = self.get_task(match["task_id"])
         if task is None:
             return self.error(400, "InvalidParameter", "The task does not exist or has expired.")

@@ -6,6 +6,8 @@ Where each fact comes from is kept in ``source`` and ``notes``, never in ``help`
 
 from __future__ import annotations
 
+from typing import Any
+
 from studio.providers.catalog import MB, MediaLimits, MediaSlot, Model, Param
 from studio.providers.dashscope.vace import (
     VACE_MEDIA_RULES,
@@ -36,6 +38,12 @@ DS_AUDIO = MediaLimits(
     max_duration=30,
     source="‡",
 )
+
+
+def check_template(check: Any) -> None:
+    """With an effect template the vendor ignores the prompt ‡: say so rather than let it vanish."""
+    if check.params.get("template") and check.prompt:
+        check.warnings.append("With an effect template the prompt is ignored.")
 
 
 def _ds_i2v(
@@ -74,6 +82,7 @@ def _ds_i2v(
             "choice",
             choices=("flying",),
             wire="input.template",
+            check=check_template,
             help="A ready-made effect: flying (the subject floats as if by magic). The vendor also names a "
             "balloon-inflation effect but not the value to ask for it, so it cannot be chosen here. Which "
             "models take effects is not stated. With an effect the prompt is ignored.",

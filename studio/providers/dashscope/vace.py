@@ -11,6 +11,8 @@ Where each fact comes from is kept in ``source`` and ``notes``, never in ``help`
 from __future__ import annotations
 
 import dataclasses
+import math
+from typing import Any
 
 from studio.providers.catalog import MB, TASKS, MediaLimits, MediaSlot, Param
 
@@ -78,6 +80,7 @@ def vace_media(limits: dict[str, MediaLimits], public: bool) -> tuple[MediaSlot,
         help="",
         is_list=False,
         group="",
+        shapes_output=False,
         source="[004]",
     ):
         return MediaSlot(
@@ -93,6 +96,7 @@ def vace_media(limits: dict[str, MediaLimits], public: bool) -> tuple[MediaSlot,
             is_list=is_list,
             needs_public_url=public,
             group=group,
+            shapes_output=shapes_output,
             source=source,
         )
 
@@ -140,6 +144,7 @@ def vace_media(limits: dict[str, MediaLimits], public: bool) -> tuple[MediaSlot,
             limit=limits["video"],
             label="input video",
             wire="input.video_url",
+            shapes_output=True,
             help="MP4, at least 16 fps, at most 5 s, at most 50 MB. Output above 720p is scaled down.",
         ),
         slot(
@@ -149,6 +154,7 @@ def vace_media(limits: dict[str, MediaLimits], public: bool) -> tuple[MediaSlot,
             limit=limits["video"],
             label="motion reference video",
             wire="input.video_url",
+            shapes_output=True,
             help="Optional: a video whose motion the new video follows. If you give one, also fill in the "
             "control condition setting.",
         ),
@@ -179,6 +185,7 @@ def vace_media(limits: dict[str, MediaLimits], public: bool) -> tuple[MediaSlot,
             limit=limits["frame"],
             label="first frame",
             wire="input.first_frame_url",
+            shapes_output=True,
         ),
         slot(
             "last_frame",
@@ -195,6 +202,7 @@ def vace_media(limits: dict[str, MediaLimits], public: bool) -> tuple[MediaSlot,
             limit=limits["clip"],
             label="first clip",
             wire="input.first_clip_url",
+            shapes_output=True,
             group="clips",
             help="At most 3 s; the first and last clip together at most 3 s.",
         ),
@@ -217,6 +225,57 @@ VACE_MEDIA_RULES = (
 )
 
 
+def check_obj_or_bg(check: Any) -> None:
+    """image_reference: one obj/bg entry per reference image; it may be left out with one image [004]."""
+    if "obj_or_bg" in check.errors:
+        return
+    refs, roles = check.media.get("ref_images", []), check.params.get("obj_or_bg")
+    if roles is None:
+        if len(refs) == 1:
+            check.params["obj_or_bg"] = ["obj"]
+        elif len(refs) > 1:
+            example = ",".join(["obj"] * (len(refs) - 1) + ["bg"])
+            check.add(
+                "obj_or_bg",
+                f"With {len(refs)} reference images, say for each whether it is a subject (obj) or a "
+                f"background (bg), e.g. {example}.",
+            )
+    elif refs and len(roles) != len(refs):
+        plural = "s" if len(refs) != 1 else ""
+        check.add(
+            "obj_or_bg",
+            f"obj_or_bg needs one entry per reference image: you gave {len(roles)} for {len(refs)} "
+            f"image{plural}.",
+        )
+    if roles and roles.count("bg") > 1:
+        check.warnings.append(
+            "More than one reference image is marked bg; the vendor advises at most one background."
+        )
+
+
+def check_mask_frame_id(check: Any) -> None:
+    """mask_frame_id within [1, fps x duration + 1] of the input video, of which only 5 s are used [004]."""
+    video = check.first("video")
+    if "mask_frame_id" not in check.params or "mask_frame_id" in check.errors or video is None:
+        return
+    if not (video.fps and video.duration):
+        check.warnings.append(
+            "The input video's frame rate or duration is unknown, so mask_frame_id was not checked."
+        )
+        return
+    used = video.duration
+    vslot = check.slots.get("video")
+    if vslot and vslot.limits.max_duration:
+        used = min(used, vslot.limits.max_duration)
+    max_id = math.floor(video.fps * used + 1e-6) + 1
+    if check.params["mask_frame_id"] > max_id:
+        check.add(
+            "mask_frame_id",
+            f"mask_frame_id must be between 1 and {max_id} for this video ({video.fps:g} fps x {used:g} s "
+            f"+ 1); you gave {check.params['mask_frame_id']}.",
+        )
+
+
 def vace_params(*, local: bool) -> tuple[Param, ...]:
     params = [
         Param(
@@ -226,6 +285,7 @@ def vace_params(*, local: bool) -> tuple[Param, ...]:
             tasks=("image_reference",),
             max_items=3,
             wire="parameters.obj_or_bg",
+            check=check_obj_or_bg,
             help="For each reference image, in order: obj if it shows a subject, bg if it is a background. "
             "With a single image you may leave this empty (it counts as a subject). The vendor advises at "
             "most one background.",
@@ -272,6 +332,7 @@ def vace_params(*, local: bool) -> tuple[Param, ...]:
             tasks=("video_edit",),
             requires="mask_image",
             wire="input.mask_frame_id",
+            check=check_mask_frame_id,
             help="Which frame of the input video the mask image was drawn on: 1 is the first frame, and "
             "the last you can choose is the video's frame rate times its length in seconds, plus 1. Only "
             "with a mask image.",

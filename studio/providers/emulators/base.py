@@ -217,6 +217,14 @@ class Emulator:
     def method_not_allowed_reply(self, request: Request) -> Reply:
         return text_reply(405, "405 method not allowed")
 
+    def auth_refusal(self) -> Reply:
+        """The vendor's own answer to a missing or wrong key (its 401 body)."""
+        raise NotImplementedError
+
+    def invalid(self, message: str) -> Refusal:
+        """The vendor's own refusal of a bad request (its invalid-parameter 400), to raise."""
+        raise NotImplementedError
+
     def default_failure(self) -> tuple[str, str]:
         """(code, message) of a task failed by the ``task_fail`` fault without parameters."""
         return "InternalError", "the emulator was told to fail this task"
@@ -270,6 +278,24 @@ class Emulator:
         if scheme != "Bearer" or not token.strip():
             return False
         return self.api_key is None or hmac.compare_digest(token.strip(), self.api_key)
+
+    def require_bearer(self, request: Request) -> None:
+        """Refuse with the vendor's 401 unless the request carries the right bearer key."""
+        if not self.bearer_ok(request):
+            raise Refusal(self.auth_refusal())
+
+    def json_object(self, request: Request) -> dict:
+        """The body as a JSON object, sent as ``application/json``; otherwise the vendor's 400."""
+        content_type = (request.header("content-type") or "").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            raise self.invalid("Content-Type must be application/json")
+        try:
+            body = self.json_body(request)
+        except ValueError:
+            raise self.invalid("The request body is not valid JSON.") from None
+        if not isinstance(body, dict):
+            raise self.invalid("The request body must be a JSON object.")
+        return body
 
     def json_body(self, request: Request) -> Any:
         """The parsed body, or raises :class:`ValueError`."""
