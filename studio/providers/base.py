@@ -223,8 +223,8 @@ class HttpProvider(Provider):
     """Providers that speak JSON over HTTPS: one shared client, one place that classifies failures.
 
     What the HTTP vendors share lives here: the key check before anything is sent, the transport and
-    status-code rules (401/403 for the admin, 404 a wrong base URL, 429/503 busy, 408/5xx on submit an
-    unknown outcome), ``submit_json`` (a 200 without the task's id is an unknown outcome too), the key
+    status-code rules (401/403 for the admin, 404 a wrong base URL, 429 busy, 408/5xx on submit an
+    unknown outcome, on a poll only "ask again later"), ``submit_json`` (a 200 without the task's id is an unknown outcome too), the key
     check by a made-up id, and ``data_uri`` for inputs the vendor takes inline. A subclass sets the
     class attributes below and overrides ``vendor_error`` only for its own error bodies.
     """
@@ -293,7 +293,7 @@ class HttpProvider(Provider):
         code = vendor_code if self.keep_vendor_code else ""
         retry_after = retry_after_seconds(response)
         env = self.name.upper()
-        if status in (429, 503):
+        if status == 429 or (status == 503 and during != "submit"):
             return ProviderError(
                 ErrorKind.TRANSIENT,
                 f"{self.label} is busy: {message}",
@@ -334,6 +334,8 @@ class HttpProvider(Provider):
                 config=True,
             )
         if status == 408 or status >= 500:
+            # On a submit only a 429 (or a refusal of the request or the key) proves no task was made: a
+            # 500 or a 503 with the vendor's own body, or a gateway's 502/504, says nothing of the kind.
             kind = ErrorKind.UNKNOWN_OUTCOME if during == "submit" else ErrorKind.TRANSIENT
             return ProviderError(
                 kind, f"{self.label} had a server error: {message}", code=code, status=status, raw=raw

@@ -86,6 +86,16 @@ def test_gateway_errors_have_no_vendor_body_and_may_have_created_the_task(any_ve
     assert d.handle.submit_count == 1
 
 
+def test_a_500_after_the_task_was_made_carries_the_vendor_body_and_the_task_exists(any_vendor):
+    d = any_vendor
+    d.handle.faults.set("submit_500", accepted=True)
+    r = d.submit()
+    assert r.status_code == 500 and VENDOR_REFUSAL[d.handle.vendor][500](r.json())
+    assert d.handle.submit_count == 1 and len(d.handle.tasks) == 1  # paid, though the answer says 500
+    (task_id,) = d.handle.tasks
+    assert d.state(d.wait(task_id)) in ("Succeed", "SUCCEEDED", "TASK_STATUS_SUCCEED")
+
+
 def test_slow_submit_creates_the_task_before_the_client_times_out(any_vendor):
     d = any_vendor
     d.handle.faults.set("submit_slow", seconds=0.6)

@@ -255,7 +255,7 @@ class ProviderContract:
         assert emulator.submit_count == 0
 
     # ---------------------------------------------------------------------------------- busy vendor
-    @pytest.mark.parametrize("fault", ["submit_429", "submit_503"])
+    @pytest.mark.parametrize("fault", ["submit_429"])
     def test_busy_vendor_requeues_the_submit_then_it_succeeds(self, make_job, emulator, fault):
         emulator.faults.set(fault)
         g = make_job()
@@ -268,8 +268,10 @@ class ProviderContract:
         assert emulator.submit_count == 1 and len(self.submit_requests(emulator)) == 2
 
     # ---------------------------------------------------------------------------------- unknown outcomes
+    # Only a 429 (or a refusal of the request or the key) proves no task was made. A 500 or a 503 with the
+    # vendor's own body says nothing of the kind, so they go to a person too.
     @pytest.mark.parametrize(
-        "fault", ["submit_500", "submit_502", "submit_504", "submit_drop", "submit_malformed"]
+        "fault", ["submit_500", "submit_503", "submit_502", "submit_504", "submit_drop", "submit_malformed"]
     )
     def test_submit_that_may_have_happened_is_never_sent_again(self, make_job, emulator, fault):
         emulator.faults.set(fault)
@@ -279,8 +281,18 @@ class ProviderContract:
         g.refresh_from_db()
         assert g.status == S.SUBMIT_UNKNOWN and g.attempts == 1
         assert len(self.submit_requests(emulator)) == 1
-        # 500 is refused before a task exists; the others lose the answer of an accepted (paid) task.
-        assert emulator.submit_count == (0 if fault == "submit_500" else 1)
+        # 500 and 503 are refused here before a task exists; the others lose the answer of an accepted task.
+        assert emulator.submit_count == (0 if fault in ("submit_500", "submit_503") else 1)
+
+    def test_a_500_after_the_task_was_made_never_makes_a_second_task(self, make_job, emulator):
+        emulator.faults.set("submit_500", accepted=True)
+        g = self.run(make_job())
+        assert g.status == S.SUBMIT_UNKNOWN and g.error_kind == "unknown", (g.status, g.error_message)
+        assert g.error_message.startswith(self.label)
+        self.sweep_a_few_times()
+        g.refresh_from_db()
+        assert g.status == S.SUBMIT_UNKNOWN and g.attempts == 1
+        assert emulator.submit_count == 1 and len(self.submit_requests(emulator)) == 1  # no duplicate task
 
     def test_submit_that_hangs_past_the_timeout_is_unknown_and_sent_once(self, make_job, emulator):
         self.settings.STUDIO_PROVIDER_TIMEOUT = 0.5

@@ -50,9 +50,9 @@ STATES = {
     "UNKNOWN": RemoteState.LOST,
 }
 
-T, P = ErrorKind.TRANSIENT, ErrorKind.PERMANENT
+T, P, U = ErrorKind.TRANSIENT, ErrorKind.PERMANENT, ErrorKind.UNKNOWN_OUTCOME
 #: ``code`` (exact, else the part before the first dot) -> (kind, for the admin?, what it means).
-#: Codes not listed fall back to the generic HTTP rules in base.py (408/502/504 on submit: unknown).
+#: Codes not listed fall back to the generic HTTP rules in base.py (408 and every 5xx on submit: unknown).
 ERRORS: dict[str, tuple[ErrorKind, bool, str]] = {
     "InvalidParameter": (P, False, "DashScope refused a parameter"),
     "InvalidURL": (P, False, "DashScope could not fetch an input URL"),
@@ -64,9 +64,10 @@ ERRORS: dict[str, tuple[ErrorKind, bool, str]] = {
     "AccessDenied": (P, True, "DashScope denied access (is the model activated for this key?)"),
     "Arrearage": (P, True, "DashScope says the account is overdue"),
     "Throttling": (T, False, "DashScope is rate-limiting this account"),
-    # With a DashScope body the vendor answered itself: treated as "no task made" (the vendor's page keeps
-    # the residual risk). In a FAILED task the old task is over: a person may retry as a new job.
-    "InternalError": (T, False, "DashScope had an internal error"),
+    # Nothing says a 500 on submit made no task, and [002] warns against creating tasks repeatedly: on a
+    # submit it is an unknown outcome (a person decides), on a poll "ask again". In a FAILED task the old
+    # task is over: a person may retry it as a new job.
+    "InternalError": (U, False, "DashScope had an internal error"),
 }
 #: The account's quota is used up: a long pause, and a word for the admin.
 ALLOCATION_QUOTA_RETRY = 300.0
@@ -138,6 +139,8 @@ class DashScopeProvider(HttpProvider):
         if found is None:
             return None
         kind, config, _ = found
+        if kind == U and during != "submit":
+            kind = T  # polling is idempotent: a server error there only means "ask again later"
         message = _explain(code, str(body.get("message") or ""))
         retry_after = retry_after_seconds(response)
         if code == "Throttling.AllocationQuota":

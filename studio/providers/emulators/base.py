@@ -316,9 +316,11 @@ class Emulator:
     # -- faults around submits and polls
     def submit_fault_before(self) -> Reply | None:
         """Faults that refuse the submit before anything is created (none of them counts as a submit)."""
-        for status in (429, 500, 503):
+        for status in (429, 503):
             if self.faults.take(f"submit_{status}") is not None:
                 return self.fault_reply(status)
+        if self.faults.take("submit_500", when=lambda p: not p["accepted"]) is not None:
+            return self.fault_reply(500)
         for status in (502, 504):
             if self.faults.take(f"submit_{status}", when=lambda p: not p["accepted"]) is not None:
                 return gateway_reply(status)
@@ -326,6 +328,8 @@ class Emulator:
 
     def submit_fault_after(self, reply: Reply) -> Reply:
         """Faults that act once the task exists: the answer is lost, late, broken or never comes."""
+        if self.faults.take("submit_500", when=lambda p: bool(p["accepted"])) is not None:
+            return self.fault_reply(500)  # the vendor's own 500 body, and yet the (paid) task exists
         for status in (502, 504):
             if self.faults.take(f"submit_{status}", when=lambda p: bool(p["accepted"])) is not None:
                 return gateway_reply(status)

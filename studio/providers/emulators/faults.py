@@ -7,12 +7,17 @@ from collections.abc import Callable
 from typing import Any
 
 #: Every fault switch: name -> (what it does, its parameters and their defaults).
-#: Submit faults that refuse (429/500/503) create no task; 502/504 create the task first unless
-#: ``accepted=False`` (a gateway error after the vendor accepted = the unknown outcome the studio must
-#: not resubmit); slow/hang/drop/malformed always create the task first.
+#: Submit faults that refuse (429/503, and 500 by default) create no task; ``submit_500`` with
+#: ``accepted=True`` creates the task and then answers with the vendor's own 500 body (nothing in a 500
+#: says no task was made); 502/504 create the task first unless ``accepted=False`` (a gateway error after
+#: the vendor accepted = the unknown outcome the studio must not resubmit); slow/hang/drop/malformed always
+#: create the task first.
 FAULTS: dict[str, tuple[str, dict[str, Any]]] = {
     "submit_429": ("submit refused with the vendor's rate-limit body; no task", {}),
-    "submit_500": ("submit refused with the vendor's 500 body; no task", {}),
+    "submit_500": (
+        "submit answered with the vendor's 500 body; no task unless accepted=True (then the task IS created)",
+        {"accepted": False},
+    ),
     "submit_503": ("submit refused with the vendor's 503 (overloaded) body; no task", {}),
     "submit_502": (
         "gateway 502 with no vendor body; the task IS created unless accepted=False",

@@ -146,7 +146,7 @@ SPEC = JobSpec(generation_id="g1", provider="jiekou", model=MODEL, task="t2v", p
         (403, error(403, "FORBIDDEN"), "permanent", True, "FORBIDDEN"),
         (404, error(404, "NOT_FOUND"), "permanent", True, "not_found"),
         (429, error(429, "RATE_LIMIT_EXCEEDED"), "transient", False, ""),
-        (503, error(503, "SERVICE_UNAVAILABLE"), "transient", False, ""),
+        (503, error(503, "SERVICE_UNAVAILABLE"), "unknown", False, ""),
         (500, error(500, "INTERNAL_SERVER_ERROR"), "unknown", False, ""),
         (504, "gateway timeout", "unknown", False, ""),
     ],
@@ -157,7 +157,7 @@ def test_error_bodies_are_classified_as_the_sheet_says(status, body, submit_kind
     assert (err.value.kind, err.value.config, err.value.code) == (ErrorKind(submit_kind), config, code)
     if status in (400, 401, 403, 404):
         assert err.value.message.startswith("jiekou.ai")
-    if status in (500, 504):
+    if status in (500, 503, 504):
         with pytest.raises(ProviderError) as poll_err:
             provider_answering(status, body).poll("t1")
         assert poll_err.value.kind == ErrorKind.TRANSIENT
