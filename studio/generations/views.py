@@ -121,7 +121,11 @@ def generation_preview(request: AuthenticatedRequest, slug: str, project_id: str
         context["missing"] = list(dict.fromkeys(exc.messages))
     else:
         model = get_model(clean.provider, clean.model)
-        followed = not recipe.size and bool(model.size_from_image) and bool(recipe.inputs)
+        followed = (
+            not recipe.size
+            and bool(recipe.inputs)
+            and (bool(model.size_from_image) or clean.task in model.input_sized_tasks)
+        )
         context.update(
             job=clean,
             model=model,

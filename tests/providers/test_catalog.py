@@ -311,7 +311,9 @@ def test_every_model_validates_a_happy_request(key):
     assert (clean.provider, clean.task) == (provider, task)
     assert clean.model == model
     spec = get_model(provider, model)
-    if spec.sizes_for(task):
+    if spec.sizes_for(task) and task in spec.input_sized_tasks:
+        assert clean.size is None  # the output keeps the input's size
+    elif spec.sizes_for(task):
         assert clean.size in spec.sizes and (clean.width, clean.height) == C.parse_size(clean.size)
     assert isinstance(clean.params, dict)
     for name in clean.params:
@@ -1015,3 +1017,14 @@ def test_clean_job_is_a_plain_dataclass():
 def test_all_errors_are_reported_together():
     errors = errors_of(req("jiekou", "wan2.1-t2v", prompt="", seed=-5, size="1x1", params={"steps": 99}))
     assert {"prompt", "seed", "size", "steps"} <= set(errors)
+
+
+def test_video_edit_keeps_the_input_size_unless_one_is_chosen():
+    """[004]: video_edit's output keeps the input video's resolution (up to 720p); its ``size`` is sent only
+    when the creator chose one. image_reference has no input video: its documented default stays."""
+    assert validate(edit(media={"video": vid(640, 360), "mask_image": img(640, 360)})).size is None
+    chosen = validate(edit(size="960x960", media={"video": vid(640, 360), "mask_image": img(640, 360)}))
+    assert chosen.size == "960x960"
+    reference = req("dashscope", "wan2.1-vace-plus", "image_reference", media={"ref_images": [img()]})
+    assert validate(reference).size == "1280x720"
+    assert get_model("dashscope", "wan2.1-vace-plus").input_sized_tasks == ("video_edit",)

@@ -155,6 +155,8 @@ class Model:
     seed_default: int | None = None
     size_tasks: tuple[str, ...] | None = None  # tasks where ``size`` applies (None = all)
     size_from_image: str | None = None  # "exact": size must match the image aspect; "closest": nearest
+    #: tasks whose output keeps the input's size unless a size is chosen: no default size is filled in
+    input_sized_tasks: tuple[str, ...] = ()
     negative_prompt: bool = True  # accepts a negative prompt at all
     media_rules: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = ()  # (rule, slots, tasks)
     wire: tuple[tuple[str, str], ...] = ()  # studio field -> vendor's dotted field

@@ -325,7 +325,7 @@ class JobCheck:
 
     def resolve_size(self) -> None:
         """Size from the first frame (``size_from_image``: "exact" keeps its aspect, "closest" takes the nearest
-        size), else the model's default, else ask for one."""
+        size), else the model's default (not for a task whose output keeps its input's size), else ask."""
         m, sizes, image = self.model, self.model.sizes_for(self.task), self.first("image")
         if image is None and m.size_from_image == "closest":
             # A "closest" model follows its input (a video, an extension's first frame) when no size is given.
@@ -358,7 +358,7 @@ class JobCheck:
                         f"The first frame is {img_aspect} ({image.width}x{image.height}); the preview crops it "
                         f"to {self.size}."
                     )
-        if self.size is None and sizes and "size" not in self.errors:
+        if self.size is None and sizes and "size" not in self.errors and self.task not in m.input_sized_tasks:
             if m.default_size:
                 self.size = m.default_size
             elif not (m.size_from_image and not usable):

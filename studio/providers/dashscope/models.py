@@ -224,6 +224,9 @@ MODELS: list[Model] = [
         sizes=VACE_SIZES,
         default_size="1280x720",
         size_tasks=VACE_SIZE_TASKS,
+        # [004]: video_edit lists `size`, yet its output keeps the input video's resolution (up to 720p):
+        # the size is sent only when the creator chose one; image_reference keeps its documented default.
+        input_sized_tasks=("video_edit",),
         size_wire_format="W*H",
         durations=(5,),
         default_duration=5,
@@ -249,7 +252,8 @@ MODELS: list[Model] = [
         notes="Region-dependent wire name: wan2.1-vace-plus (Singapore, [004]), wanx2.1-vace-plus (Beijing †). "
         "Every input must be a public http(s) URL without Chinese characters [004]. Duration fixed at "
         "5 s; repainting and outpainting keep the input's length (at most 5 s); extension makes 5 s in "
-        "total [004]. Inputs with video keep their resolution up to 720p. Prompt cut off beyond 800 "
+        "total [004]. Inputs with video keep their resolution up to 720p; video_edit sends size only "
+        "when one is chosen [004]. Prompt cut off beyond 800 "
         "characters [004]. No negative prompt in [004]. 30 fps, silent †. 2 submits/s, 2 running †.",
     ),
 ]

@@ -83,9 +83,14 @@ BODY_FIELDS: dict[str, tuple[set[str], set[str]]] = {
         {"function", "prompt", "video_url", "ref_images_url"},
         {"control_condition", "strength", "prompt_extend", "watermark", "seed"},  # no duration [004]
     ),
+    # No size chosen: none is sent, and the output keeps the input's resolution (up to 720p) [004]
     "vace-edit-mask-image": (
         {"function", "prompt", "video_url", "mask_image_url", "mask_frame_id"},
-        {"mask_type", "expand_ratio", "expand_mode", "size", "duration", "watermark"},
+        {"mask_type", "expand_ratio", "expand_mode", "duration", "watermark"},
+    ),
+    "vace-edit-chosen-size": (
+        {"function", "prompt", "video_url", "mask_video_url"},
+        {"size", "duration", "watermark"},
     ),
     "vace-extension-frames": (
         {"function", "prompt", "first_frame_url", "last_frame_url"},
@@ -187,7 +192,14 @@ class TestDashScope(ProviderContract):
                 "video_edit",
                 inputs={"video": (video(640, 360),), "mask_image": (image(640, 360),)},
                 fields={"params": {"mask_frame_id": 8, "expand_mode": "bbox"}},
-                expect_size=(1280, 720),  # the catalogue fills the documented default size
+                expect_size=(640, 360),  # as the input video: no size is sent [004]
+            ),
+            Case(
+                "vace-edit-chosen-size",
+                VACE,
+                "video_edit",
+                size="960x960",  # the creator chose one: it is sent and made
+                inputs={"video": (video(640, 360),), "mask_video": (video(640, 360),)},
             ),
             Case(
                 "vace-extension-frames",
@@ -497,7 +509,9 @@ def test_vace_edit_with_a_mask_video(ds, public, asset, generate):
     body = submitted_body(ds)
     assert set(body["input"]) == {"function", "prompt", "video_url", "mask_video_url"}
     # no mask_frame_id / mask_type / expand_*: they act with a mask image only [004]
-    assert set(body["parameters"]) == {"control_condition", "size", "duration", "watermark"}
+    # and no size: none was chosen, so the output keeps the input video's (640x360) [004]
+    assert set(body["parameters"]) == {"control_condition", "duration", "watermark"}
+    assert (g.width, g.height) == (640, 360)
 
 
 def test_vace_extension_from_a_first_and_a_last_clip(ds, public, asset, generate):
