@@ -12,8 +12,11 @@
   can be cancelled, but the exact path was not captured by our sources; this path and
   its answers (200 ``{"request_id"}``; 400 ``UnsupportedOperation`` when not PENDING) are the emulator's.
 
-Models: the five image-to-video models of page [002] and ``wan2.1-vace-plus`` (Beijing name
-``wanx2.1-vace-plus`` accepted too) with the five VACE functions of page [004].
+Models: the five image-to-video models of page [002] and ``wan2.1-vace-plus`` with the five VACE functions
+of page [004]. The 2.1 models are named per region: ``wan2.1-i2v-plus``, ``wan2.1-i2v-turbo`` and
+``wan2.1-vace-plus`` in Singapore, ``wanx2.1-...`` in Beijing. ``DashScopeEmulator(region="singapore")`` (or
+``"beijing"``) refuses the other region's names with ``Model not exist.``; without a region (a host that
+names none) both are taken.
 
 Media: ``img_url`` may be an http(s) URL or a ``data:image/...;base64,`` URI; every VACE medium and
 ``audio_url`` must be an http(s) URL. The emulator really downloads each URL while it handles the submit
@@ -83,6 +86,17 @@ I2V_MODELS = {
     "wanx2.1-i2v-turbo": I2VModel(("480P", "720P"), "720P", (3, 4, 5)),
 }
 VACE_MODELS = ("wan2.1-vace-plus", "wanx2.1-vace-plus")
+#: The 2.1 models are named per region: ``wan2.1-...`` on the international (Singapore) host, ``wanx2.1-...``
+#: in Beijing ([002] is Beijing's page; [004] Singapore's). Each regional emulator takes only its own names;
+#: one without a region (a host that names none, like a proxy) takes both.
+REGION_NAMES = {  # the other region's name -> the name in I2V_MODELS / VACE_MODELS
+    "singapore": {"wan2.1-i2v-plus": "wanx2.1-i2v-plus", "wan2.1-i2v-turbo": "wanx2.1-i2v-turbo"},
+    "beijing": {},
+}
+NOT_IN_REGION = {
+    "singapore": {"wanx2.1-i2v-plus", "wanx2.1-i2v-turbo", "wanx2.1-vace-plus"},
+    "beijing": {"wan2.1-i2v-plus", "wan2.1-i2v-turbo", "wan2.1-vace-plus"},
+}
 I2V_IMAGE_MIMES = ("image/jpeg", "image/png", "image/bmp", "image/webp")
 I2V_IMAGE_FORMATS = ("JPEG", "MPO", "PNG", "BMP", "WEBP")
 
@@ -159,6 +173,23 @@ class DashScopeEmulator(VaceRequests, Emulator):
     def default_failure(self) -> tuple[str, str]:
         return "InternalError", FAILURE_MESSAGES["InternalError"]
 
+    def __init__(self, *args, region: str | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial_region = self.region = region
+
+    def reset(self) -> None:
+        super().reset()
+        self.region = self.initial_region
+
+    def model_named(self, name: object) -> str | None:
+        """The model a name asks for on this region's host (``None``: no such model here)."""
+        if not is_str(name):
+            return None
+        if self.region is not None and name in NOT_IN_REGION[self.region]:
+            return None
+        name = {**REGION_NAMES["singapore"], **REGION_NAMES["beijing"]}.get(name, name)
+        return name if name in I2V_MODELS or name in VACE_MODELS else None
+
     def auth_refusal(self) -> Reply:
         return self.error(401, "InvalidApiKey", "Invalid API-key provided.")
 
@@ -177,7 +208,8 @@ class DashScopeEmulator(VaceRequests, Emulator):
         model = body.get("model")
         if model in (None, ""):
             raise self.invalid("Required parameter model is missing.", "BadRequest.EmptyModel")
-        if not is_str(model) or (model not in I2V_MODELS and model not in VACE_MODELS):
+        model = self.model_named(model)
+        if model is None:
             raise self.invalid("Model not exist.")
         inp = body.get("input")
         if inp is None or inp == {}:

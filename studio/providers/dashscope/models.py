@@ -57,6 +57,7 @@ def _ds_i2v(
     default_resolution=None,
     default_duration=5,
     audio=False,
+    region_ids=(),
     notes="",
 ) -> Model:
     params = [
@@ -152,6 +153,8 @@ def _ds_i2v(
         media=tuple(media),
         default_resolution=default_resolution,
         default_duration=default_duration,
+        region_ids=region_ids,
+        aliases=tuple(name for _, name in region_ids if name != mid),
         wire=(
             ("prompt", "input.prompt"),
             ("negative_prompt", "input.negative_prompt"),
@@ -205,7 +208,9 @@ MODELS: list[Model] = [
         fps=30,
         prompt_max=800,
         default_resolution="720P",
-        notes="Silent [002]. 2 submits/s and 2 running tasks †.",
+        region_ids=(("singapore", "wan2.1-i2v-plus"), ("beijing", "wanx2.1-i2v-plus")),
+        notes="Silent [002]. 2 submits/s and 2 running tasks †. Named wanx2.1-i2v-plus in Beijing [002], "
+        "wan2.1-i2v-plus on the international (Singapore) host †.",
     ),
     _ds_i2v(
         "wanx2.1-i2v-turbo",
@@ -214,7 +219,9 @@ MODELS: list[Model] = [
         durations=(3, 4, 5),
         fps=30,
         prompt_max=800,
-        notes="Silent [002]. 2 submits/s and 2 running tasks †.",
+        region_ids=(("singapore", "wan2.1-i2v-turbo"), ("beijing", "wanx2.1-i2v-turbo")),
+        notes="Silent [002]. 2 submits/s and 2 running tasks †. Named wanx2.1-i2v-turbo in Beijing [002], "
+        "wan2.1-i2v-turbo on the international (Singapore) host †.",
     ),
     Model(
         provider="dashscope",

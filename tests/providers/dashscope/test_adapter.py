@@ -527,11 +527,32 @@ def test_vace_extension_from_a_first_and_a_last_clip(ds, public, asset, generate
 @pytest.mark.parametrize(
     ("region", "wire"), [("beijing", "wanx2.1-vace-plus"), ("singapore", "wan2.1-vace-plus")]
 )
-def test_vace_model_name_follows_the_region(ds, public, settings, asset, generate, region, wire):
+def test_vace_model_name_follows_the_region(ds, ds_emulator, public, settings, asset, generate, region, wire):
     set_options(settings, region=region)  # what a Beijing or Singapore base URL implies
+    ds_emulator.region = region  # that region's host knows only its own names
     g = vace(generate, "image_reference", {"ref_images": asset("image", 640, 640)})
     assert g.status == S.SUCCEEDED, g.error_message
     assert submitted_body(ds)["model"] == wire
+
+
+@pytest.mark.parametrize(
+    ("region", "model", "wire"),
+    [
+        ("singapore", "wanx2.1-i2v-plus", "wan2.1-i2v-plus"),
+        ("singapore", "wanx2.1-i2v-turbo", "wan2.1-i2v-turbo"),
+        ("beijing", "wanx2.1-i2v-plus", "wanx2.1-i2v-plus"),
+        ("beijing", "wanx2.1-i2v-turbo", "wanx2.1-i2v-turbo"),
+    ],
+)
+def test_21_i2v_model_names_follow_the_region(
+    ds, ds_emulator, settings, asset, generate, region, model, wire
+):
+    """The international (Singapore) host names the 2.1 i2v models wan2.1-..., Beijing wanx2.1-... ."""
+    set_options(settings, region=region)
+    ds_emulator.region = region
+    g = run(generate(model, inputs={"image": asset("image", 1280, 720)}))
+    assert g.status == S.SUCCEEDED, g.error_message
+    assert submitted_body(ds)["model"] == wire and ds.submit_count == 1
 
 
 def test_an_unreachable_input_url_is_refused(ds, settings, asset, generate):

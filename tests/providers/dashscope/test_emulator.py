@@ -489,3 +489,27 @@ def test_task_fail_default_dashscope_is_internal_error(ds):
     for _ in range(2):
         out = d.wait(d.task_id(d.submit()))["output"]
         assert out["task_status"] == "FAILED" and out["code"] == "InternalError"
+
+
+@pytest.mark.parametrize(
+    ("region", "own", "other"),
+    [
+        ("singapore", ("wan2.1-i2v-plus", "wan2.1-i2v-turbo"), ("wanx2.1-i2v-plus", "wanx2.1-i2v-turbo")),
+        ("beijing", ("wanx2.1-i2v-plus", "wanx2.1-i2v-turbo"), ("wan2.1-i2v-plus", "wan2.1-i2v-turbo")),
+    ],
+)
+def test_each_region_takes_only_its_own_21_model_names(region, own, other):
+    from studio.providers.emulators import emulator_class
+
+    handle = emulator_class("dashscope")(api_key="test-key", task_seconds=0.2, region=region).start()
+    try:
+        with client(handle, DS_HEADERS) as c:
+            for name in (*own, "wan2.2-i2v-flash"):
+                r = ds_submit(c, i2v(name))
+                assert r.status_code == 200, (name, r.text)
+            for name in other:
+                r = ds_submit(c, i2v(name))
+                assert r.status_code == 400 and r.json()["message"] == "Model not exist.", name
+        assert handle.submit_count == len(own) + 1
+    finally:
+        handle.stop()

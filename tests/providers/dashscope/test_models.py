@@ -81,3 +81,13 @@ def test_vace_facts():
         m.slot("first_clip").limits.max_duration == 3 and m.slot("last_clip").limits.max_total_duration == 3
     )
     assert m.slot("ref_images", "image_reference").limits.formats == ("jpeg", "png", "bmp", "tiff", "webp")
+
+
+def test_21_i2v_models_are_named_per_region():
+    for beijing, singapore in (
+        ("wanx2.1-i2v-plus", "wan2.1-i2v-plus"),
+        ("wanx2.1-i2v-turbo", "wan2.1-i2v-turbo"),
+    ):
+        m = get_model("dashscope", beijing)
+        assert m.wire_model("beijing") == beijing and m.wire_model("singapore") == singapore
+        assert get_model("dashscope", singapore) is m
