@@ -608,19 +608,38 @@ def test_param_types_and_ranges():
 
 def test_choices_are_enforced():
     assert_error(
-        req("dashscope", "wan2.2-i2v-flash", media={"image": img()}, params={"template": "balloon"}),
+        req("dashscope", "wanx2.1-i2v-turbo", media={"image": img()}, params={"template": "balloon"}),
         "template",
         "flying",
     )
-    clean = validate(
-        req("dashscope", "wan2.2-i2v-flash", prompt="", media={"image": img()}, params={"template": "flying"})
-    )
-    assert clean.params["template"] == "flying"
+    for template in ("flying", "inflate"):  # magic float and balloon inflation, the effects [002] names
+        clean = validate(
+            req(
+                "dashscope",
+                "wanx2.1-i2v-turbo",
+                prompt="",
+                media={"image": img()},
+                params={"template": template},
+            )
+        )
+        assert clean.params["template"] == template
+
+
+@pytest.mark.parametrize("model", ["wan2.5-i2v-preview", "wan2.2-i2v-flash", "wan2.2-i2v-plus"])
+def test_only_the_models_that_take_effects_offer_them(model):
+    """[002]: only some models have effect templates; an effect asked of another is refused on the form."""
+    assert get_model("dashscope", model).param("template") is None
+    assert_error(req("dashscope", model, media={"image": img()}, params={"template": "flying"}), "template")
+
+
+def test_an_effect_id_the_vendor_page_does_not_give_says_so():
+    help_text = get_model("dashscope", "wanx2.1-i2v-plus").param("template").help
+    assert "inflate" in help_text and "not confirmed" in help_text
 
 
 def test_template_with_prompt_warns_that_the_prompt_is_ignored():
     clean = validate(
-        req("dashscope", "wan2.2-i2v-flash", media={"image": img()}, params={"template": "flying"})
+        req("dashscope", "wanx2.1-i2v-plus", media={"image": img()}, params={"template": "flying"})
     )
     assert any("template" in w for w in clean.warnings)
 

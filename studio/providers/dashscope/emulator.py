@@ -30,7 +30,8 @@ outside 360-2000, a mask image or mask video whose size (or fps / length) differ
 a motion ``video_url`` whose size differs from the frames/clips, custom audio outside 3-30 s.
 
 Decisions where the sources are silent: unknown fields anywhere are refused (400 ``InvalidParameter``);
-``template`` accepts any lower-case identifier on any i2v model (only ``flying`` is sourced); default
+``template`` is taken by the two 2.1 models only (the vendor's effect list †; [002] says only some models
+take effects) and only with the values of ``TEMPLATES``; default
 resolution is 1080P for wan2.5 and wan2.2-plus, 720P for the others; the output size follows the
 resolution tier's pixel count and the first frame's aspect (16:9, 9:16 and 1:1 use the usual tier sizes);
 VACE ``video_edit`` follows the input video's size unless ``size`` is given; outpainting makes the canvas
@@ -43,7 +44,6 @@ A 503 fault answers code ``ServiceUnavailable`` (not in the sources).
 from __future__ import annotations
 
 import math
-import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -76,15 +76,19 @@ class I2VModel:
     default_resolution: str
     durations: tuple[int, ...]
     audio: bool = False
+    templates: bool = False  # takes input.template (an effect): [002] says only some models do
 
 
 I2V_MODELS = {
     "wan2.5-i2v-preview": I2VModel(("480P", "720P", "1080P"), "1080P", (5, 10), audio=True),
     "wan2.2-i2v-flash": I2VModel(("480P", "720P", "1080P"), "720P", (5,)),
     "wan2.2-i2v-plus": I2VModel(("480P", "1080P"), "1080P", (5,)),
-    "wanx2.1-i2v-plus": I2VModel(("720P",), "720P", (5,)),
-    "wanx2.1-i2v-turbo": I2VModel(("480P", "720P"), "720P", (3, 4, 5)),
+    "wanx2.1-i2v-plus": I2VModel(("720P",), "720P", (5,), templates=True),
+    "wanx2.1-i2v-turbo": I2VModel(("480P", "720P"), "720P", (3, 4, 5), templates=True),
 }
+#: The effects [002] names: "flying" (magic float, its id on the page) and balloon inflation, whose id the
+#: page does not give ("inflate" is the vendor's effect list's †). Any other value is refused.
+TEMPLATES = ("flying", "inflate")
 VACE_MODELS = ("wan2.1-vace-plus", "wanx2.1-vace-plus")
 #: The 2.1 models are named per region: ``wan2.1-...`` on the international (Singapore) host, ``wanx2.1-...``
 #: in Beijing ([002] is Beijing's page; [004] Singapore's). Each regional emulator takes only its own names;
@@ -314,9 +318,8 @@ class DashScopeEmulator(VaceRequests, Emulator):
     # -------------------------------------------------------------- image to video
     def _i2v(self, model: str, inp: dict, params: dict) -> Plan:
         spec = I2V_MODELS[model]
-        input_keys = {"img_url", "prompt", "negative_prompt", "template"} | (
-            {"audio_url"} if spec.audio else set()
-        )
+        input_keys = {"img_url", "prompt", "negative_prompt"} | ({"audio_url"} if spec.audio else set())
+        input_keys |= {"template"} if spec.templates else set()
         param_keys = {"resolution", "duration", "prompt_extend", "watermark", "seed"} | (
             {"audio"} if spec.audio else set()
         )
@@ -325,7 +328,7 @@ class DashScopeEmulator(VaceRequests, Emulator):
         self._text(inp, "prompt", required=False)
         self._text(inp, "negative_prompt", required=False)
         template = self._text(inp, "template", required=False)
-        if template is not None and not re.fullmatch(r"[a-z][a-z0-9_]*", template):
+        if template is not None and template not in TEMPLATES:
             raise self.invalid(f"input.template {template!r} is not a known effect template")
         img_url = self._url_field(inp, "img_url")
         if img_url is None:

@@ -46,6 +46,23 @@ def check_template(check: Any) -> None:
         check.warnings.append("With an effect template the prompt is ignored.")
 
 
+#: [002]: "some models" have built-in effects, and it names two: magic float (its id, "flying", is on the page)
+#: and balloon inflation (the page gives no id; "inflate" is the vendor's effect list's †). Which models: the
+#: 2.1 ones, by that list †. Any other value is refused on the form, before anything is sent.
+EFFECT_TEMPLATE = Param(
+    "template",
+    "choice",
+    choices=("flying", "inflate"),
+    wire="input.template",
+    help="A ready-made effect instead of your prompt: flying (the subject floats as if by magic) or inflate "
+    "(the subject swells like a balloon). The name inflate is not confirmed by the provider's API page, "
+    "only by its list of effects. With an effect the prompt is ignored.",
+    source='[002] names magic float ("flying") and balloon inflation (no value given); "inflate" and '
+    "which models take effects: the vendor's effect list †; prompt ignored with a template ‡",
+    check=check_template,
+)
+
+
 def _ds_i2v(
     mid: str,
     label: str,
@@ -57,6 +74,7 @@ def _ds_i2v(
     default_resolution=None,
     default_duration=5,
     audio=False,
+    effects=False,
     region_ids=(),
     notes="",
 ) -> Model:
@@ -78,20 +96,9 @@ def _ds_i2v(
             help="Add a watermark to the video. Off unless you turn it on.",
             source="[002]; default false ‡",
         ),
-        Param(
-            "template",
-            "choice",
-            choices=("flying",),
-            wire="input.template",
-            check=check_template,
-            help="A ready-made effect: flying (the subject floats as if by magic). The vendor also names a "
-            "balloon-inflation effect but not the value to ask for it, so it cannot be chosen here. Which "
-            "models take effects is not stated. With an effect the prompt is ignored.",
-            source='[002] gives one value, "flying" (magic float), and names a balloon-inflation effect '
-            "without its value; which models accept templates is not stated; prompt ignored with a "
-            "template ‡",
-        ),
     ]
+    if effects:
+        params.append(EFFECT_TEMPLATE)
     media = [
         MediaSlot(
             "image",
@@ -208,6 +215,7 @@ MODELS: list[Model] = [
         fps=30,
         prompt_max=800,
         default_resolution="720P",
+        effects=True,
         region_ids=(("singapore", "wan2.1-i2v-plus"), ("beijing", "wanx2.1-i2v-plus")),
         notes="Silent [002]. 2 submits/s and 2 running tasks †. Named wanx2.1-i2v-plus in Beijing [002], "
         "wan2.1-i2v-plus on the international (Singapore) host †.",
@@ -219,6 +227,7 @@ MODELS: list[Model] = [
         durations=(3, 4, 5),
         fps=30,
         prompt_max=800,
+        effects=True,
         region_ids=(("singapore", "wan2.1-i2v-turbo"), ("beijing", "wanx2.1-i2v-turbo")),
         notes="Silent [002]. 2 submits/s and 2 running tasks †. Named wanx2.1-i2v-turbo in Beijing [002], "
         "wan2.1-i2v-turbo on the international (Singapore) host †.",

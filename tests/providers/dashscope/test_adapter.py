@@ -75,6 +75,7 @@ BODY_FIELDS: dict[str, tuple[set[str], set[str]]] = {
         {"img_url", "prompt", "negative_prompt"},
         {"resolution", "duration", "prompt_extend", "watermark", "seed"},
     ),
+    "turbo21-effect-inflate": ({"img_url", "prompt", "template"}, {"duration", "prompt_extend", "watermark"}),
     "vace-reference-obj-bg": (
         {"function", "prompt", "ref_images_url"},
         {"obj_or_bg", "size", "duration", "watermark"},
@@ -168,6 +169,14 @@ class TestDashScope(ProviderContract):
             ),
             # VACE [004]: every input reaches the vendor as a signed public URL
             Case(
+                "turbo21-effect-inflate",  # balloon inflation, one of the effects [002] names
+                "wanx2.1-i2v-turbo",
+                "i2v",
+                inputs={"image": (image(1280, 720),)},
+                fields={"params": {"template": "inflate"}},
+                expect_size=(1280, 720),
+            ),
+            Case(
                 "vace-reference-obj-bg",
                 VACE,
                 "image_reference",
@@ -229,7 +238,7 @@ class TestDashScope(ProviderContract):
                 "seed": 2147483647,
                 "resolution": "480P",
                 "duration": 10,
-                "params": {"prompt_extend": False, "watermark": True, "audio": False, "template": "flying"},
+                "params": {"prompt_extend": False, "watermark": True, "audio": False},
             },
             expect_size=(832, 480),
         )

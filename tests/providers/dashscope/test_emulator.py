@@ -145,7 +145,10 @@ def _ds(model="wan2.2-i2v-flash", inp=None, params=None, **top):
         (_ds(params={"prompt_extend": "true"}), "InvalidParameter"),
         (_ds(params={"watermark": 1}), "InvalidParameter"),
         (_ds(inp={"prompt": 5}), "InvalidParameter"),
-        (_ds(inp={"template": "Flying Balloons"}), "InvalidParameter"),
+        (_ds("wanx2.1-i2v-turbo", inp={"template": "Flying Balloons"}), "InvalidParameter"),
+        (_ds("wanx2.1-i2v-turbo", inp={"template": "balloon"}), "InvalidParameter"),  # not a documented id
+        (_ds(inp={"template": "flying"}), "InvalidParameter"),  # wan2.2-i2v-flash takes no effects
+        (_ds("wan2.5-i2v-preview", inp={"template": "flying"}), "InvalidParameter"),
         (_ds(inp={"img_url": "data:image/gif;base64,R0lGODlhAQABAAAAACw="}), "InvalidParameter"),
         (_ds(inp={"img_url": "data:image/png;base64,aGVsbG8="}), "InvalidParameter.DataInspection"),
         (_ds(inp={"img_url": "file:///home/me/cat.png"}), "InvalidURL"),

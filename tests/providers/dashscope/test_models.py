@@ -26,7 +26,10 @@ def test_dashscope_i2v_facts():
         assert m.sizes == ()
         assert m.param("prompt_extend").default is True
         assert m.param("watermark").default is False
-        assert "flying" in m.param("template").choices
+        takes_effects = mid in ("wanx2.1-i2v-plus", "wanx2.1-i2v-turbo")
+        assert (m.param("template") is not None) is takes_effects, mid
+        if takes_effects:
+            assert m.param("template").choices == ("flying", "inflate")
         image = m.slot("image").limits
         assert image.formats == ("jpeg", "png", "bmp", "webp")
         assert (image.min_side, image.max_side, image.max_bytes) == (360, 2000, 10 * MB)
