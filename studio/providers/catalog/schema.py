@@ -92,6 +92,8 @@ class MediaLimits:
     allow_alpha: bool = True
     allow_animated: bool = False
     max_total_duration: float | None = None
+    #: the vendor uses only the first N s of a longer medium: accepted, with a note for the creator
+    uses_first: float | None = None
     same_as: str | None = None
     same_props: tuple[str, ...] = ()
     source: str = ""
@@ -117,6 +119,8 @@ class MediaSlot:
     source: str = ""
     #: a model whose size follows its input ("closest") takes it from the first of these slots given
     shapes_output: bool = False
+    #: more than ``many`` are accepted, with a note: the vendor uses only the first ``many``
+    keeps_first: bool = False
 
     def applies_to(self, task: str) -> bool:
         return self.tasks is None or task in self.tasks
@@ -139,6 +143,8 @@ class Model:
     prompt_max_chars: int | None = None
     prompt_required: bool = True
     negative_max_chars: int | None = None
+    #: a longer prompt is cut by the vendor, not refused: accepted, with a note for the creator
+    prompt_truncated: bool = False
     advised_max_words: int | None = None
     seed_min: int | None = None
     seed_max: int | None = None

@@ -81,7 +81,12 @@ class JobCheck:
         m, prompt = self.model, (self.req.prompt or "").strip()
         if not prompt and m.prompt_required:
             self.add("prompt", f"{m.id} needs a prompt: describe the video you want.")
-        if m.prompt_max_chars is not None and len(prompt) > m.prompt_max_chars:
+        if m.prompt_max_chars is not None and len(prompt) > m.prompt_max_chars and m.prompt_truncated:
+            self.warnings.append(
+                f"The prompt is {len(prompt)} characters; only the first {m.prompt_max_chars} characters are "
+                f"used ({provider_labels()[m.provider]} cuts the rest)."
+            )
+        elif m.prompt_max_chars is not None and len(prompt) > m.prompt_max_chars:
             self.add(
                 "prompt",
                 f"The prompt is {len(prompt)} characters; {m.id} takes at most {m.prompt_max_chars}. "
@@ -201,7 +206,12 @@ class JobCheck:
                 if slot.required:
                     self.add(slot.name, f"{m.id} needs {_article(slot.title)} for {task}.")
                 continue
-            if len(items) > slot.many:
+            if len(items) > slot.many and slot.keeps_first:
+                self.warnings.append(
+                    f"{task} uses at most {slot.many} {slot.title}s; you gave {len(items)}, so only the first "
+                    f"{slot.many} are used."
+                )
+            elif len(items) > slot.many:
                 extra = f" (the vendor would use only the first {slot.many})" if slot.many > 1 else ""
                 plural = "s" if slot.many > 1 else ""
                 self.add(
@@ -211,6 +221,12 @@ class JobCheck:
             for i, info in enumerate(items, 1):
                 for msg in _check_media_item(m, slot, info, _item_name(slot, i, len(items))):
                     self.add(slot.name, msg)
+                first = slot.limits.uses_first
+                if first and info.duration and info.duration > first + _slack(info.fps):
+                    self.warnings.append(
+                        f"The {_item_name(slot, i, len(items))} lasts {info.duration:.1f} s; only the first "
+                        f"{_num(first)} s are used."
+                    )
             self._check_same_as(slot, items)
         self._check_groups()
         self._check_media_rules()

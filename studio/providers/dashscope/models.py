@@ -253,7 +253,10 @@ MODELS: list[Model] = [
         seed_min=0,
         seed_max=2147483647,
         params=vace_params(local=False),
-        media=vace_media(vace_limits(alpha=False), public=True),
+        # [004] states no rule on transparency; longer videos and clips, more references and longer prompts
+        # are taken and trimmed by the vendor [004]: accepted with a note, not refused.
+        media=vace_media(vace_limits(alpha=True, trims=True), public=True, trims=True),
+        prompt_truncated=True,
         media_rules=VACE_MEDIA_RULES,
         needs_public_urls=True,
         aliases=("wanx2.1-vace-plus",),

@@ -20,7 +20,9 @@ VACE_TASKS = TASKS[3:]
 _IMG_FORMATS_VACE = ("jpeg", "png", "bmp", "tiff", "webp")  # [004]
 
 
-def vace_limits(alpha: bool) -> dict[str, MediaLimits]:
+def vace_limits(alpha: bool, *, trims: bool = False) -> dict[str, MediaLimits]:
+    """The inputs' limits. ``trims``: as the vendor, take longer videos and clips and use their start
+    (5 s of a video, 3 s of a clip [004]); without it (the offline preview) they are refused."""
     image = MediaLimits(
         formats=_IMG_FORMATS_VACE,
         max_bytes=10 * MB,
@@ -29,7 +31,14 @@ def vace_limits(alpha: bool) -> dict[str, MediaLimits]:
         allow_alpha=alpha,
         source="[004]",
     )
-    video = MediaLimits(formats=("mp4",), max_bytes=50 * MB, min_fps=16, max_duration=5, source="[004]")
+    video = MediaLimits(
+        formats=("mp4",),
+        max_bytes=50 * MB,
+        min_fps=16,
+        max_duration=None if trims else 5,
+        uses_first=5 if trims else None,
+        source="[004]: only the first 5 s are used",
+    )
     return {
         "image": image,
         "video": video,
@@ -39,7 +48,8 @@ def vace_limits(alpha: bool) -> dict[str, MediaLimits]:
             formats=("mp4",),
             max_bytes=50 * MB,
             min_fps=16,
-            max_duration=3,
+            max_duration=None if trims else 3,
+            uses_first=3 if trims else None,
             max_total_duration=3,
             same_as="video",
             same_props=("size", "fps"),
@@ -66,7 +76,7 @@ VACE_SIZE_TASKS = ("image_reference", "video_edit")  # [004]: `size` is listed f
 VACE_EXTENSION_INPUTS = ("first_frame", "last_frame", "first_clip", "last_clip")
 
 
-def vace_media(limits: dict[str, MediaLimits], public: bool) -> tuple[MediaSlot, ...]:
+def vace_media(limits: dict[str, MediaLimits], public: bool, *, trims: bool = False) -> tuple[MediaSlot, ...]:
     def slot(
         name,
         kind,
@@ -81,6 +91,7 @@ def vace_media(limits: dict[str, MediaLimits], public: bool) -> tuple[MediaSlot,
         is_list=False,
         group="",
         shapes_output=False,
+        keeps_first=False,
         source="[004]",
     ):
         return MediaSlot(
@@ -97,6 +108,7 @@ def vace_media(limits: dict[str, MediaLimits], public: bool) -> tuple[MediaSlot,
             needs_public_url=public,
             group=group,
             shapes_output=shapes_output,
+            keeps_first=keeps_first,
             source=source,
         )
 
@@ -107,12 +119,13 @@ def vace_media(limits: dict[str, MediaLimits], public: bool) -> tuple[MediaSlot,
             tasks=("image_reference",),
             required=True,
             many=3,
+            keeps_first=trims,  # [004]: more than 3 are taken; only the first 3 are used
             limit=limits["image"],
             label="reference image",
             wire="input.ref_images_url",
             is_list=True,
             help="1 to 3 images: one subject per image, on a plain background. At most one of them may be "
-            "a background.",
+            "a background." + (" If you give more, only the first 3 are used." if trims else ""),
         ),
         slot(
             "ref_images",
@@ -145,7 +158,12 @@ def vace_media(limits: dict[str, MediaLimits], public: bool) -> tuple[MediaSlot,
             label="input video",
             wire="input.video_url",
             shapes_output=True,
-            help="MP4, at least 16 fps, at most 5 s, at most 50 MB. Output above 720p is scaled down.",
+            help=(
+                "MP4, at least 16 fps, at most 50 MB; only its first 5 s are used. Output above 720p is scaled "
+                "down."
+                if trims
+                else "MP4, at least 16 fps, at most 5 s, at most 50 MB. Output above 720p is scaled down."
+            ),
         ),
         slot(
             "video",
@@ -204,7 +222,7 @@ def vace_media(limits: dict[str, MediaLimits], public: bool) -> tuple[MediaSlot,
             wire="input.first_clip_url",
             shapes_output=True,
             group="clips",
-            help="At most 3 s; the first and last clip together at most 3 s.",
+            help=CLIP_HELP[trims],
         ),
         slot(
             "last_clip",
@@ -214,10 +232,15 @@ def vace_media(limits: dict[str, MediaLimits], public: bool) -> tuple[MediaSlot,
             label="last clip",
             wire="input.last_clip_url",
             group="clips",
-            help="At most 3 s; the first and last clip together at most 3 s.",
+            help=CLIP_HELP[trims],
         ),
     )
 
+
+CLIP_HELP = {
+    True: "Only its first 3 s are used; the first and last clip together at most 3 s.",
+    False: "At most 3 s; the first and last clip together at most 3 s.",
+}
 
 VACE_MEDIA_RULES = (
     ("exactly_one", ("mask_image", "mask_video"), ("video_edit",)),
@@ -265,8 +288,9 @@ def check_mask_frame_id(check: Any) -> None:
         return
     used = video.duration
     vslot = check.slots.get("video")
-    if vslot and vslot.limits.max_duration:
-        used = min(used, vslot.limits.max_duration)
+    cap = vslot and (vslot.limits.uses_first or vslot.limits.max_duration)
+    if cap:
+        used = min(used, cap)
     max_id = math.floor(video.fps * used + 1e-6) + 1
     if check.params["mask_frame_id"] > max_id:
         check.add(
@@ -283,7 +307,7 @@ def vace_params(*, local: bool) -> tuple[Param, ...]:
             "list",
             choices=("obj", "bg"),
             tasks=("image_reference",),
-            max_items=3,
+            max_items=3 if local else None,  # the vendor: one entry per image given [004]
             wire="parameters.obj_or_bg",
             check=check_obj_or_bg,
             help="For each reference image, in order: obj if it shows a subject, bg if it is a background. "

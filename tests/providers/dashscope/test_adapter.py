@@ -735,3 +735,29 @@ class TestTranslation:
             polls += 1
         assert (polls, at) == (6, 70.0)
         assert provider.task_ttl_seconds == 24 * 3600
+
+
+def test_what_vace_trims_is_sent_and_the_creator_is_told(ds, public, asset, generate):
+    """[004]: a video longer than 5 s is taken (its first 5 s used), so is a fourth reference image (the
+    first 3 used) and a prompt past 800 characters (cut): the job is made, with a note for each."""
+    long_video = asset("video", 640, 360, frames=16 * 7)  # 7 s
+    g = vace(generate, "video_repainting", {"video": long_video}, params={"control_condition": "depth"})
+    assert g.status == S.SUCCEEDED, g.error_message
+    assert any("only the first 5 s are used" in w for w in g.warnings), g.warnings
+    refs = [asset("image", 640, 640) for _ in range(4)]
+    g = vace(
+        generate,
+        "image_reference",
+        {"ref_images": refs},
+        prompt="a red kite over the sea " * 40,
+        params={"obj_or_bg": "obj,obj,obj,bg"},
+    )
+    assert g.status == S.SUCCEEDED, g.error_message
+    body = submitted_body(ds)
+    assert len(body["input"]["ref_images_url"]) == 4 and body["parameters"]["obj_or_bg"] == [
+        "obj",
+        "obj",
+        "obj",
+        "bg",
+    ]
+    assert any("only the first 3" in w for w in g.warnings) and any("800 characters" in w for w in g.warnings)

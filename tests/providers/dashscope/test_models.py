@@ -79,10 +79,11 @@ def test_vace_facts():
     assert m.slot("ref_images", "image_reference").many == 3
     assert m.slot("ref_images", "video_edit").many == 1
     video = m.slot("video", "video_edit").limits
-    assert (video.formats, video.min_fps, video.max_duration, video.max_bytes) == (("mp4",), 16, 5, 50 * MB)
-    assert (
-        m.slot("first_clip").limits.max_duration == 3 and m.slot("last_clip").limits.max_total_duration == 3
-    )
+    # [004]: longer inputs are taken and only their start used; more than 3 references, only the first 3
+    assert (video.formats, video.min_fps, video.uses_first, video.max_bytes) == (("mp4",), 16, 5, 50 * MB)
+    assert video.max_duration is None and m.slot("ref_images", "image_reference").keeps_first
+    assert m.slot("first_clip").limits.uses_first == 3 and m.slot("last_clip").limits.max_total_duration == 3
+    assert m.prompt_truncated and m.slot("ref_images", "image_reference").limits.allow_alpha
     assert m.slot("ref_images", "image_reference").limits.formats == ("jpeg", "png", "bmp", "tiff", "webp")
 
 
