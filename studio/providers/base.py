@@ -43,6 +43,7 @@ class ProviderError(Exception):
         raw: Any = None,
         retry_after: float | None = None,
         config: bool = False,
+        doubtful: bool = False,
     ):
         super().__init__(message)
         self.kind = ErrorKind(kind)
@@ -53,6 +54,9 @@ class ProviderError(Exception):
         self.retry_after = retry_after
         # A configuration error (wrong key, wrong region, model not enabled) is for the workspace's admin.
         self.config = config
+        # A refusal no vendor page documents for a status call: it says nothing certain about the (paid)
+        # task, so it is asked again with backoff and, if it persists, left for a person, never "failed".
+        self.doubtful = doubtful
 
     def __str__(self) -> str:
         bits = [self.message]
@@ -280,7 +284,12 @@ class HttpProvider(Provider):
             ) from exc
         if response.is_success:
             return response
-        raise self.classify(response, during)
+        error = self.classify(response, during)
+        if during == "poll" and error.kind == ErrorKind.PERMANENT and not error.config:
+            # No page documents a refusal of a status call (an unknown id included): the task may well
+            # exist and be paid for, so this is not its end.
+            error.kind, error.doubtful = ErrorKind.TRANSIENT, True
+        raise error
 
     def classify(self, response: httpx.Response, during: str) -> ProviderError:
         status = response.status_code

@@ -43,16 +43,19 @@ def any_vendor(request):
 
 VENDOR_REFUSAL = {  # (status) -> a check of the vendor's own body
     "siliconflow": {
+        400: lambda b: b["code"] == 20012,
         429: lambda b: "rate limit" in b["message"].lower() and "Details:" in b["message"],
         500: lambda b: "message" in b,
         503: lambda b: b["code"] == 50505,
     },
     "dashscope": {
+        400: lambda b: b["code"] == "InvalidParameter",
         429: lambda b: b["code"].startswith("Throttling") and b["request_id"],
         500: lambda b: b["code"] == "InternalError",
         503: lambda b: b["code"] and b["message"],
     },
     "jiekou": {
+        400: lambda b: b["code"] == 400 and b["reason"] == "INVALID_REQUEST_BODY",
         429: lambda b: b["code"] == 429 and b["reason"] == "RATE_LIMIT_EXCEEDED",
         500: lambda b: b["code"] == 500,
         503: lambda b: b["code"] == 503,
@@ -134,7 +137,7 @@ def test_dropped_and_malformed_submits_still_create_the_task(any_vendor):
     assert d.handle.submit_count == 2 and len(d.handle.tasks) == 2
 
 
-@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
+@pytest.mark.parametrize("status", [400, 429, 500, 502, 503, 504])
 def test_poll_faults(any_vendor, status):
     d = any_vendor
     task_id = d.task_id(d.submit())

@@ -158,6 +158,8 @@ class DashScopeEmulator(VaceRequests, Emulator):
         return Refusal(self.error(400, code, message))
 
     def fault_reply(self, status: int) -> Reply:
+        if status == 400:
+            return self.error(400, "InvalidParameter", "A parameter is invalid.")
         if status == 429:
             return self.error(
                 429, "Throttling.RateQuota", "Requests rate limit exceeded, please try again later."

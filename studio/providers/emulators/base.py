@@ -208,7 +208,7 @@ class Emulator:
         raise NotImplementedError
 
     def fault_reply(self, status: int) -> Reply:
-        """The vendor's own body for an injected 429 / 500 / 503."""
+        """The vendor's own body for an injected 400 / 429 / 500 / 503."""
         raise NotImplementedError
 
     def not_found_reply(self, request: Request) -> Reply:
@@ -346,7 +346,7 @@ class Emulator:
         return reply
 
     def poll_fault_before(self) -> Reply | None:
-        for status in (429, 500, 503):
+        for status in (400, 429, 500, 503):
             if self.faults.take(f"poll_{status}") is not None:
                 return self.fault_reply(status)
         for status in (502, 504):

@@ -34,6 +34,11 @@ FAULTS: dict[str, tuple[str, dict[str, Any]]] = {
     ),
     "submit_drop": ("task created, then the connection is closed without an answer", {}),
     "submit_malformed": ("task created, then 200 with a truncated (invalid) JSON body", {}),
+    "poll_400": (
+        "status call answered with the vendor's invalid-request 400 body, though the task exists (no page "
+        "documents a 400 there)",
+        {},
+    ),
     "poll_429": ("status call refused with the vendor's rate-limit body", {}),
     "poll_500": ("status call answered 500 with the vendor's body", {}),
     "poll_502": ("status call answered 502 by the gateway (no vendor body)", {}),

@@ -94,17 +94,9 @@ class JiekouProvider(HttpProvider):
 
     # -------------------------------------------------------------------------------------- poll
     def poll(self, external_id: str) -> Progress:
-        try:
-            response = self._call("GET", RESULT_PATH, during="poll", params={"task_id": external_id})
-        except ProviderError as exc:
-            if exc.code == TASK_NOT_FOUND:
-                return Progress(
-                    RemoteState.LOST,
-                    error_code="lost",
-                    error_message=f"{LABEL} no longer knows this job ({exc.message}).",
-                    raw=exc.raw,
-                )
-            raise
+        # TASK_NOT_FOUND and other refusals here are not on the vendor's page: base.py makes them doubtful
+        # answers, asked again and then left for a person, since the paid task may well exist.
+        response = self._call("GET", RESULT_PATH, during="poll", params={"task_id": external_id})
         reply = self.json(response, "poll")
         task = reply.get("task") if isinstance(reply, dict) else None
         if not isinstance(task, dict):
@@ -146,6 +138,10 @@ class JiekouProvider(HttpProvider):
             )
         if status == 404 and reason == TASK_NOT_FOUND:
             return ProviderError(
-                ErrorKind.PERMANENT, message or "task not found", code=TASK_NOT_FOUND, status=status, raw=raw
+                ErrorKind.PERMANENT,
+                f"{LABEL} says it does not know this task ({message or 'task not found'}).",
+                code=TASK_NOT_FOUND,
+                status=status,
+                raw=raw,
             )
         return None

@@ -99,6 +99,8 @@ class JiekouEmulator(Emulator):
         return Refusal(self.error(400, message))
 
     def fault_reply(self, status: int) -> Reply:
+        if status == 400:
+            return self.error(400, "invalid request")
         if status == 429:
             return self.error(429, "Too many requests, RPM limit exceeded; try again later.")
         if status == 503:

@@ -60,6 +60,8 @@ class SiliconFlowEmulator(Emulator):
         return reply
 
     def fault_reply(self, status: int) -> Reply:
+        if status == 400:
+            return json_reply(400, {"code": INVALID_PARAMETER, "message": "invalid parameter", "data": None})
         if status == 429:
             return json_reply(
                 429,

@@ -163,9 +163,13 @@ def test_error_bodies_are_classified_as_the_sheet_says(status, body, submit_kind
         assert poll_err.value.kind == ErrorKind.TRANSIENT
 
 
-def test_task_not_found_on_poll_is_a_lost_task_not_a_configuration_error():
-    progress = provider_answering(404, error(404, "TASK_NOT_FOUND", "task t1 not found")).poll("t1")
-    assert progress.state == RemoteState.LOST and "jiekou.ai" in progress.error_message
+def test_task_not_found_on_poll_is_doubtful_not_lost_and_not_a_configuration_error():
+    """No page documents TASK_NOT_FOUND: the paid task may exist, so it is asked again, then a person decides."""
+    with pytest.raises(ProviderError) as caught:
+        provider_answering(404, error(404, "TASK_NOT_FOUND", "task t1 not found")).poll("t1")
+    found = caught.value
+    assert found.kind == ErrorKind.TRANSIENT and found.doubtful and not found.config
+    assert found.code == "TASK_NOT_FOUND" and "jiekou.ai" in found.message
 
 
 def test_unknown_status_is_logged_and_polled_again(caplog):
