@@ -378,6 +378,14 @@ def _doubtful_poll(generation: Generation, provider, exc: ProviderError) -> None
     )
 
 
+def _reported_cost(generation: Generation, progress: Progress) -> dict:
+    """The spend follows the vendor's own figures (its reported length) where it gives them."""
+    from studio.providers.pricing import reported_cost
+
+    cost = reported_cost(generation.provider, generation.model, progress.report)
+    return {"cost_estimate": cost} if cost is not None else {}
+
+
 def _apply_progress(generation: Generation, provider, progress: Progress) -> None:
     gid, status = generation.pk, generation.status
     if progress.state in (RemoteState.QUEUED, RemoteState.RUNNING):
@@ -419,6 +427,8 @@ def _apply_progress(generation: Generation, provider, progress: Progress) -> Non
                 actual_prompt=progress.actual_prompt,
                 result_seed=progress.seed,
                 progress=1.0,
+                vendor_report=progress.report,
+                **_reported_cost(generation, progress),
             )
             if not moved:
                 return

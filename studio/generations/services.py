@@ -176,13 +176,17 @@ def cancel_generation(*, generation: Generation) -> bool:
     return False
 
 
-def retry_generation(*, generation: Generation, user) -> Generation:
-    """A new job with the same recipe. The old one keeps its state and error."""
+def retry_generation(*, generation: Generation, user, reuse_seed: bool = False) -> Generation:
+    """A new job with the same recipe. The old one keeps its state and error. ``reuse_seed``: with the seed
+    the vendor reported it used (when no seed was asked, it picked one)."""
+    recipe = Recipe.of(generation)
+    if reuse_seed and generation.result_seed is not None:
+        recipe = recipe.replace(seed=generation.result_seed)
     return create_generation(
         workspace=generation.workspace,
         project=generation.project,
         user=user,
-        recipe=Recipe.of(generation),
+        recipe=recipe,
         retry_of=generation,
     )
 

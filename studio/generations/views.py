@@ -462,7 +462,9 @@ def generation_retry(request: AuthenticatedRequest, slug: str, generation_id: st
         if generation.status == Generation.Status.SUBMIT_UNKNOWN:
             new = services.submit_again(generation=generation, user=request.user)
         else:
-            new = services.retry_generation(generation=generation, user=request.user)
+            new = services.retry_generation(
+                generation=generation, user=request.user, reuse_seed=request.POST.get("seed") == "result"
+            )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("generations:detail", slug=slug, generation_id=generation_id)

@@ -129,6 +129,8 @@ class Progress:
     actual_prompt: str = ""
     seed: int | None = None
     raw: Any = None
+    #: what the vendor reports about the finished job, kept with it (its usage, timings, the seed it used)
+    report: dict[str, Any] = field(default_factory=dict)
 
 
 class Provider:
@@ -190,7 +192,9 @@ class Provider:
         return base * random.uniform(0.9, 1.1)
 
 
-def finished(label: str, url: Any, *, seed: int | None = None, raw: Any = None) -> Progress:
+def finished(
+    label: str, url: Any, *, seed: int | None = None, raw: Any = None, report: dict | None = None
+) -> Progress:
     """A vendor's "succeeded": the result's link, or a failure if the vendor sent none."""
     if not url:
         return Progress(
@@ -199,7 +203,9 @@ def finished(label: str, url: Any, *, seed: int | None = None, raw: Any = None) 
             error_message=f"{label} reported the video as finished but sent no link to it.",
             raw=raw,
         )
-    return Progress(RemoteState.SUCCEEDED, result_url=str(url), fraction=1.0, seed=seed, raw=raw)
+    return Progress(
+        RemoteState.SUCCEEDED, result_url=str(url), fraction=1.0, seed=seed, raw=raw, report=report or {}
+    )
 
 
 def failed(label: str, reason: Any, *, raw: Any = None) -> Progress:

@@ -93,3 +93,27 @@ def price_list() -> list[tuple[str, str, Price]]:
         if provider != "local"
         for model_id in models
     ]
+
+
+def reported_seconds(report: dict) -> float | None:
+    """The video's length as the vendor reported it, if it did: DashScope's ``usage`` has
+    ``video_duration`` (0 in one of its examples, with the length in ``duration``) [002]."""
+    usage = report.get("usage") if isinstance(report, dict) else None
+    if not isinstance(usage, dict):
+        return None
+    for key in ("video_duration", "duration"):
+        value = usage.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+            return float(value)
+    return None
+
+
+def reported_cost(provider: str, model: str, report: dict) -> Decimal | None:
+    """The cost of a finished job from the vendor's own figures (its reported length), or None when it
+    reported none, so the estimate made before sending stands."""
+    seconds = reported_seconds(report)
+    if seconds is None:
+        return None
+    price = price_of(provider, model)
+    amount = price.amount if price.per == "video" else price.amount * Decimal(str(seconds))
+    return amount.quantize(CENT)

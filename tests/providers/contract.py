@@ -83,6 +83,8 @@ class ProviderContract:
     #: the vendor documents an answer for a task it no longer knows (DashScope's UNKNOWN): a lost task.
     #: Otherwise whatever it answers is undocumented, and the job goes to a person, never to "failed".
     forgotten_is_documented: ClassVar[bool] = False
+    #: what the vendor reports about a finished job that the studio keeps (``Generation.vendor_report``)
+    reported: ClassVar[frozenset[str]] = frozenset()
 
     @classmethod
     def cases(cls) -> list[Case]:
@@ -352,6 +354,14 @@ class ProviderContract:
         assert emulator.submit_count == 1 and emulator.faults.active() == {}
 
     # ---------------------------------------------------------------------------------- results
+    def test_what_the_vendor_reports_is_kept_with_the_seed_it_used(self, make_job, emulator):
+        g = self.run(make_job())
+        assert g.status == S.SUCCEEDED, g.error_message
+        assert self.reported and self.reported <= set(g.vendor_report), g.vendor_report
+        seed = emulator.tasks[g.external_id].seed
+        if "seed" in self.reported:
+            assert g.result_seed == seed and int(g.vendor_report["seed"]) == seed
+
     def test_result_url_that_works_once_still_leaves_a_playable_video(self, make_job, emulator):
         emulator.faults.set("result_once")
         g = self.run(make_job())

@@ -253,6 +253,10 @@ class DashScopeProvider(HttpProvider):
             message = _explain(code, str(output.get("message") or ""))
         elif state == RemoteState.LOST:  # the engine records it as "lost"
             message = "DashScope no longer knows this task (task ids live 24 hours)."
+        # [002]: usage (counted for successful tasks only) and, with prompt_extend, the prompt it used
+        report = {k: output[k] for k in ("orig_prompt", "actual_prompt") if output.get(k)}
+        if state == RemoteState.SUCCEEDED and isinstance(reply.get("usage"), dict):
+            report["usage"] = reply["usage"]
         return Progress(
             state,
             result_url=url if state == RemoteState.SUCCEEDED else "",
@@ -260,6 +264,7 @@ class DashScopeProvider(HttpProvider):
             error_message=message,
             actual_prompt=str(output.get("actual_prompt") or ""),
             raw=reply,
+            report=report if state == RemoteState.SUCCEEDED else {},
         )
 
     # ------------------------------------------------------------------------------- cancel, key

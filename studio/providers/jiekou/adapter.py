@@ -112,7 +112,9 @@ class JiekouProvider(HttpProvider):
         log.debug("jiekou task %s: %s debug_info=%s", external_id, status, extra.get("debug_info"))
         seed = as_int(extra.get("seed"))  # a string on the wire
         if state == RemoteState.SUCCEEDED:
-            return finished(LABEL, first_dict(reply.get("videos")).get("video_url"), seed=seed, raw=reply)
+            report = {"seed": extra["seed"]} if extra.get("seed") not in (None, "") else {}
+            url = first_dict(reply.get("videos")).get("video_url")
+            return finished(LABEL, url, seed=seed, raw=reply, report=report)
         if state == RemoteState.FAILED:
             return failed(LABEL, task.get("reason"), raw=reply)
         percent = as_int(task.get("progress_percent"))

@@ -117,7 +117,9 @@ class SiliconFlowProvider(HttpProvider):
         results = reply.get("results") if isinstance(reply.get("results"), dict) else {}
         seed = as_int(results.get("seed"))
         if state == RemoteState.SUCCEEDED:
-            return finished(LABEL, first_dict(results.get("videos")).get("url"), seed=seed, raw=reply)
+            report = {k: results[k] for k in ("timings", "seed") if results.get(k) is not None}
+            url = first_dict(results.get("videos")).get("url")
+            return finished(LABEL, url, seed=seed, raw=reply, report=report)
         if state == RemoteState.FAILED:
             return failed(LABEL, reply.get("reason"), raw=reply)
         return Progress(state, position=as_int(reply.get("position")), seed=seed, raw=reply)

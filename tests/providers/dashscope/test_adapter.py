@@ -106,6 +106,7 @@ BODY_FIELDS: dict[str, tuple[set[str], set[str]]] = {
 
 class TestDashScope(ProviderContract):
     forgotten_is_documented = True  # task_status UNKNOWN: the id does not exist or has expired
+    reported = frozenset({"usage", "orig_prompt", "actual_prompt"})  # [002]
     """The cases every provider passes, for DashScope: every i2v model and all five VACE functions."""
 
     vendor = "dashscope"
@@ -763,3 +764,31 @@ def test_what_vace_trims_is_sent_and_the_creator_is_told(ds, public, asset, gene
         "bg",
     ]
     assert any("only the first 3" in w for w in g.warnings) and any("800 characters" in w for w in g.warnings)
+
+
+def test_spend_uses_the_length_the_vendor_reports(ds, public, asset, generate, settings):
+    """Repainting a 3 s video makes 3 s ([004]); the vendor's usage says so, and the spend follows it
+    rather than the 5 s estimate made before the job was sent."""
+    settings.STUDIO_PRICES = ["dashscope:wan2.1-vace-plus=0.10/s"]
+    g = vace(
+        generate,
+        "video_repainting",
+        {"video": asset("video", 640, 360, frames=48)},
+        params={"control_condition": "depth"},
+    )
+    assert g.status == S.SUCCEEDED, g.error_message
+    assert g.vendor_report["usage"]["video_duration"] == 3
+    assert str(g.cost_estimate) == "0.30"
+
+
+def test_the_detail_page_shows_the_prompt_the_vendor_rewrote(ds, world, asset, generate):
+    from django.urls import reverse
+
+    g = run(generate("wan2.2-i2v-flash", inputs={"image": asset("image", 1280, 720)}))
+    assert g.status == S.SUCCEEDED and g.actual_prompt
+    assert (
+        g.vendor_report["orig_prompt"] == g.prompt.text
+        and g.vendor_report["actual_prompt"] == g.actual_prompt
+    )
+    page = world.owner.client.get(reverse("generations:detail", args=[world.workspace.slug, g.public_id]))
+    assert g.actual_prompt in page.content.decode()

@@ -301,7 +301,8 @@ def test_dashscope_vace_happy_path(ds, media_urls, case):
         seen = ds_wait(c, r.json()["output"]["task_id"])
     final = seen[-1]
     assert final["output"]["task_status"] == "SUCCEEDED", final
-    assert final["usage"]["video_duration"] == 5
+    # repainting and outpainting keep the input's length (the 1 s test video), the others make 5 s [004]
+    assert final["usage"]["video_duration"] == (1 if case in ("video_repainting", "video_outpainting") else 5)
     assert probe(download(final["output"]["video_url"]).content) == (*size, False)
     assert ds.submit_count == 1
 
@@ -516,3 +517,24 @@ def test_each_region_takes_only_its_own_21_model_names(region, own, other):
         assert handle.submit_count == len(own) + 1
     finally:
         handle.stop()
+
+
+def test_vace_repainting_reports_the_input_length_it_kept(ds, media_urls):
+    """[004]: repainting keeps the input's length (up to 5 s); usage says how long the video made is."""
+    from tests.emulators.helpers import MediaServer
+
+    server = MediaServer()
+    try:
+        url = server.add("three.mp4", mp4_bytes(640, 360, seconds=3.0), "video/mp4")
+        body = {
+            "model": "wan2.1-vace-plus",
+            "input": {"function": "video_repainting", "prompt": "a fox in snow", "video_url": url},
+            "parameters": {"control_condition": "depth"},
+        }
+        with client(ds, DS_HEADERS) as c:
+            r = ds_submit(c, body)
+            assert r.status_code == 200, r.text
+            final = ds_wait(c, r.json()["output"]["task_id"])[-1]
+        assert final["output"]["task_status"] == "SUCCEEDED" and final["usage"]["video_duration"] == 3
+    finally:
+        server.close()

@@ -47,6 +47,7 @@ FULL_PARAMS = {
 
 
 class TestJiekou(ProviderContract):
+    reported = frozenset({"seed"})  # extra.seed, a string on the wire
     # The engine's sweep thread pool needs committed rows; the unit tests below need no database.
     pytestmark = [pytest.mark.django_db(transaction=True)]
     vendor = "jiekou"

@@ -17,11 +17,28 @@ from studio.providers.base import ErrorKind, JobSpec, ProviderError, RemoteState
 from studio.providers.siliconflow.adapter import SiliconFlowProvider
 from tests.providers.contract import Case, ProviderContract
 
+S = Generation.Status
+
 T2V, I2V = "Wan-AI/Wan2.2-T2V-A14B", "Wan-AI/Wan2.2-I2V-A14B"
 IMAGES = {"16x9": (640, 360, (1280, 720)), "9x16": (360, 640, (720, 1280)), "1x1": (480, 480, (960, 960))}
 
 
 class TestSiliconFlow(ProviderContract):
+    reported = frozenset({"timings", "seed"})  # results.timings and results.seed
+
+    def test_run_again_can_reuse_the_seed_the_vendor_used(self, make_job, emulator, world):
+        from django.urls import reverse
+
+        g = self.run(make_job())  # no seed asked: the vendor picks one and reports it
+        assert g.status == S.SUCCEEDED and g.seed is None and g.result_seed is not None
+        detail = reverse("generations:detail", args=[world.workspace.slug, g.public_id])
+        text = world.owner.client.get(detail).content.decode()
+        assert f"seed {g.result_seed}" in text and "Run again with this seed" in text
+        retry = reverse("generations:retry", args=[world.workspace.slug, g.public_id])
+        assert world.owner.client.post(retry, {"seed": "result"}).status_code == 302
+        again = Generation.objects.exclude(pk=g.pk).get()
+        assert again.seed == g.result_seed and again.recipe.get("seed") == g.result_seed
+
     # The engine's sweep thread pool needs committed rows; the unit tests below need no database.
     pytestmark = [pytest.mark.django_db(transaction=True)]
     vendor = "siliconflow"
