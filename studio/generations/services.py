@@ -205,6 +205,23 @@ def submit_again(*, generation: Generation, user) -> Generation:
     return new
 
 
+def check_again(*, generation: Generation, user) -> bool:
+    """A person asks the vendor about an unconfirmed job that has a task id (its status calls were refused
+    in a way no page documents): it is polled again, nothing is submitted. True if it moved."""
+    if generation.status != S.SUBMIT_UNKNOWN or not generation.external_id:
+        raise ValidationError("Only an unconfirmed job with the provider's task id can be checked again.")
+    return transition(
+        generation.pk,
+        src=S.SUBMIT_UNKNOWN,
+        dst=S.SUBMITTED,
+        next_poll_at=timezone.now(),
+        lease_until=None,
+        error_kind="",
+        error_code="",
+        error_message="",
+    )
+
+
 def delete_generation(*, generation: Generation, user) -> None:
     """Remove a finished (or dismissed) job and its files. A job still at the vendor must be canceled first."""
     if generation.is_active:

@@ -459,6 +459,10 @@ def generation_cancel(request: AuthenticatedRequest, slug: str, generation_id: s
 def generation_retry(request: AuthenticatedRequest, slug: str, generation_id: str):
     generation = get_generation_for_user(request, slug, generation_id, write=True)
     try:
+        if generation.status == Generation.Status.SUBMIT_UNKNOWN and request.POST.get("check"):
+            services.check_again(generation=generation, user=request.user)
+            messages.success(request, "Asking the provider about this job again.")
+            return redirect("generations:detail", slug=slug, generation_id=generation_id)
         if generation.status == Generation.Status.SUBMIT_UNKNOWN:
             new = services.submit_again(generation=generation, user=request.user)
         else:

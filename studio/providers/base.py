@@ -454,7 +454,7 @@ def first_dict(items: Any) -> dict:
 
 
 def as_int(value: Any) -> int | None:
-    """An int from a JSON number or numeric string (seeds come back as either); None otherwise."""
+    """An int from a JSON number or numeric string (a seed comes back as either); None otherwise."""
     try:
         return int(value) if value is not None and not isinstance(value, bool) else None
     except (TypeError, ValueError):

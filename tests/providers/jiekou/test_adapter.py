@@ -1,5 +1,5 @@
 """jiekou.ai: the provider contract against its emulator, plus what only jiekou does (integer width/height,
-LoRAs and sampler settings passed through, 64-bit seeds, progress percentages, its error bodies)."""
+LoRAs and sampler settings passed through, 64-bit seed values, progress percentages, its error bodies)."""
 
 from __future__ import annotations
 

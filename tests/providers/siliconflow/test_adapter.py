@@ -26,6 +26,20 @@ IMAGES = {"16x9": (640, 360, (1280, 720)), "9x16": (360, 640, (720, 1280)), "1x1
 class TestSiliconFlow(ProviderContract):
     reported = frozenset({"timings", "seed"})  # results.timings and results.seed
 
+    def test_an_unconfirmed_job_asked_again_finishes_without_a_second_submit(self, make_job, emulator, world):
+        from django.urls import reverse
+
+        emulator.faults.set("poll_400", times=engine.MAX_DOUBTFUL_POLLS)
+        g = self.run(make_job())
+        assert g.status == S.SUBMIT_UNKNOWN and g.error_code == "unconfirmed" and g.external_id
+        detail = reverse("generations:detail", args=[world.workspace.slug, g.public_id])
+        assert "Ask the provider again" in world.owner.client.get(detail).content.decode()
+        retry = reverse("generations:retry", args=[world.workspace.slug, g.public_id])
+        assert world.owner.client.post(retry, {"check": "1"}).status_code == 302
+        g = self.run(g)
+        assert g.status == S.SUCCEEDED, (g.status, g.error_message)
+        assert emulator.submit_count == 1 and Generation.objects.count() == 1
+
     def test_run_again_can_reuse_the_seed_the_vendor_used(self, make_job, emulator, world):
         from django.urls import reverse
 
