@@ -371,3 +371,40 @@ def test_the_jobs_page_lists_what_needs_a_person(world):
     unknown.refresh_from_db()
     assert unknown.status == S.SUBMIT_UNKNOWN  # never resent by a nudge
     assert fine.status == S.RUNNING
+
+
+def test_the_job_form_offers_as_the_input_video_for_video_edit_and_the_summary_says_so(
+    world, tmp_path, settings
+):
+    """VACE's video_edit keeps the input video's size unless one is chosen [004]: the form's catalogue marks
+    the task so the size menu starts on "As the input video", and the summary says the input's shape."""
+    from studio.assets.services import create_asset
+    from studio.generations.forms import job_catalog
+    from tests.media import make_mask, make_video
+
+    tasks = job_catalog()["dashscope:wan2.1-vace-plus"]["tasks"]
+    assert tasks["video_edit"]["follows_input"] and not tasks["image_reference"]["follows_input"]
+    video = create_asset(
+        workspace=world.workspace,
+        user=world.editor.user,
+        source=make_video(tmp_path / "v.mp4", 320, 192, frames=32),
+        expect="video",
+    )
+    mask = create_asset(
+        workspace=world.workspace,
+        user=world.editor.user,
+        source=make_mask(tmp_path / "m.png", 320, 192, (10, 10, 100, 100)),
+        expect="image",
+    )
+    settings.STUDIO_PUBLIC_BASE_URL = "https://studio.example"
+    url = reverse("generations:preview", kwargs={"slug": "acme", "project_id": world.project.public_id})
+    fields = {
+        "model": "dashscope:wan2.1-vace-plus",
+        "task": "video_edit",
+        "prompt": "the box turns gold",
+        "video_asset": video.public_id,
+        "mask_image_asset": mask.public_id,
+    }
+    page = world.editor.client.post(url, fields).content.decode()
+    assert "the input's shape" in page and ", the input's shape" not in page, page
+    assert "1280×720" not in page

@@ -142,9 +142,9 @@ import { csrfToken } from "./lib.js";
     const task = model.tasks[taskSelect.value];
     if (changed) sizeChosen = false;
 
-    const follows = model.size_from_image && task.slots.length > 0;
+    const follows = (model.size_from_image && task.slots.length > 0) || task.follows_input;
     const sizes = task.sizes.map((s) => [s, s.replace("x", " × ")]);
-    if (sizes.length && follows) sizes.unshift(["", "As the input"]);
+    if (sizes.length && follows) sizes.unshift(["", task.follows_input ? "As the input video" : "As the input"]);
     const sizeNow = $("size").value;
     choose("size", sizes, sizeChosen ? sizeNow : (follows ? "" : model.default_size || sizeNow));
     choose("resolution", model.resolutions.map((r) => [r, r]), $("resolution").value || model.default_resolution);

@@ -41,6 +41,8 @@ REMOTE = Generation.AT_VENDOR
 SUBMIT_LEASE = timedelta(seconds=180)  # longer than any submit call may take
 POLL_LEASE = timedelta(seconds=300)  # covers a poll plus the download of a large result
 MAX_SUBMIT_ATTEMPTS = 8
+#: doubtful answers to a status call in a row (refusals no vendor page documents) before a person decides
+MAX_DOUBTFUL_POLLS = 5
 SWEEP_THREADS = 16  # vendor calls in flight at once per process; each waits on the network, not the CPU
 
 
@@ -336,9 +338,52 @@ def _poll_failed(generation: Generation, provider, exc: ProviderError) -> None:
     if (exc.kind == ErrorKind.PERMANENT and not exc.config) or _expired(generation, provider):
         transition(generation.pk, src=generation.status, dst=S.FAILED, **_error_fields(exc))
         return
+    if exc.doubtful:
+        _doubtful_poll(generation, provider, exc)
+        return
     # Transient trouble, or a key problem an admin can fix: keep the (paid) job and ask again later.
     delay = _backoff(min(generation.polls, 6), exc.retry_after) if not exc.config else timedelta(seconds=60)
     _reschedule(generation, delay, **_error_fields(exc))
+
+
+def _doubtful_poll(generation: Generation, provider, exc: ProviderError) -> None:
+    """An answer no vendor page documents (a 400, an unknown id): back off and ask again; after
+    ``MAX_DOUBTFUL_POLLS`` in a row the job is unconfirmed, for a person, and its task id is kept."""
+    before = generation.error_detail if generation.error_code == "doubtful" else None
+    count = (before.get("doubtful_answers", 0) if isinstance(before, dict) else 0) + 1
+    detail = {"doubtful_answers": count, "code": exc.code, "status": exc.status, "reply": exc.raw}
+    if count >= MAX_DOUBTFUL_POLLS:
+        transition(
+            generation.pk,
+            src=generation.status,
+            dst=S.SUBMIT_UNKNOWN,
+            lease_until=None,
+            next_poll_at=None,
+            error_kind=ErrorKind.UNKNOWN_OUTCOME.value,
+            error_code="unconfirmed",
+            error_message=f"{exc.message} It answered so {count} times in a row, which its documentation "
+            f"does not explain: the job (task {generation.external_id}) may still be running or done there. "
+            "Check it in the provider's console before you submit it again.",
+            error_detail=detail,
+        )
+        return
+    delay = _backoff(count, exc.retry_after)
+    _reschedule(
+        generation,
+        delay,
+        error_kind=exc.kind.value,
+        error_code="doubtful",
+        error_message=exc.message,
+        error_detail=detail,
+    )
+
+
+def _reported_cost(generation: Generation, progress: Progress) -> dict:
+    """The spend follows the vendor's own figures (its reported length) where it gives them."""
+    from studio.providers.pricing import reported_cost
+
+    cost = reported_cost(generation, progress.report)
+    return {"cost_estimate": cost} if cost is not None else {}
 
 
 def _apply_progress(generation: Generation, provider, progress: Progress) -> None:
@@ -382,6 +427,8 @@ def _apply_progress(generation: Generation, provider, progress: Progress) -> Non
                 actual_prompt=progress.actual_prompt,
                 result_seed=progress.seed,
                 progress=1.0,
+                vendor_report=progress.report,
+                **_reported_cost(generation, progress),
             )
             if not moved:
                 return

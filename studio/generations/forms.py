@@ -253,6 +253,8 @@ def job_catalog() -> dict:
             tasks[task] = {
                 "label": catalog.TASK_LABELS.get(task, task),
                 "sizes": list(model.sizes_for(task)),
+                # no size chosen: the output keeps the input video's size (the form's default)
+                "follows_input": task in model.input_sized_tasks,
                 "slots": slots,
                 "params": params,
                 # Inputs of which one (exactly_one) or some (at_least_one) must be given, by form field.

@@ -84,7 +84,12 @@ class Generation(models.Model):
     bytes = models.PositiveBigIntegerField(null=True, blank=True)
     result_seed = models.BigIntegerField(null=True, blank=True)
     actual_prompt = models.TextField(blank=True)
-    cost_estimate = models.DecimalField(max_digits=10, decimal_places=2, default=0)  # dollars, at creation
+    # What the vendor reported about the finished job: DashScope's usage and prompts, SiliconFlow's timings
+    # and seed, jiekou's seed (studio.providers.base.Progress.report).
+    vendor_report = models.JSONField(default=dict, blank=True)
+    cost_estimate = models.DecimalField(
+        max_digits=10, decimal_places=2, default=0
+    )  # dollars: estimated at creation, the vendor's figures once reported
 
     remix_of = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="remixes"

@@ -177,13 +177,17 @@ def cancel_generation(*, generation: Generation) -> bool:
     return False
 
 
-def retry_generation(*, generation: Generation, user) -> Generation:
-    """A new job with the same recipe. The old one keeps its state and error."""
+def retry_generation(*, generation: Generation, user, reuse_seed: bool = False) -> Generation:
+    """A new job with the same recipe. The old one keeps its state and error. ``reuse_seed``: with the seed
+    the vendor reported it used (when no seed was asked, it picked one)."""
+    recipe = Recipe.of(generation)
+    if reuse_seed and generation.result_seed is not None:
+        recipe = recipe.replace(seed=generation.result_seed)
     return create_generation(
         workspace=generation.workspace,
         project=generation.project,
         user=user,
-        recipe=Recipe.of(generation),
+        recipe=recipe,
         retry_of=generation,
     )
 
@@ -200,6 +204,23 @@ def submit_again(*, generation: Generation, user) -> Generation:
         error_message=f"Submitted again as {new.public_id}.",
     )
     return new
+
+
+def check_again(*, generation: Generation, user) -> bool:
+    """A person asks the vendor about an unconfirmed job that has a task id (its status calls were refused
+    in a way no page documents): it is polled again, nothing is submitted. True if it moved."""
+    if generation.status != S.SUBMIT_UNKNOWN or not generation.external_id:
+        raise ValidationError("Only an unconfirmed job with the provider's task id can be checked again.")
+    return transition(
+        generation.pk,
+        src=S.SUBMIT_UNKNOWN,
+        dst=S.SUBMITTED,
+        next_poll_at=timezone.now(),
+        lease_until=None,
+        error_kind="",
+        error_code="",
+        error_message="",
+    )
 
 
 def delete_generation(*, generation: Generation, user) -> None:

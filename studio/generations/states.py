@@ -19,8 +19,10 @@ S = Generation.Status
 ALLOWED: dict[str, frozenset[str]] = {
     S.QUEUED: frozenset({S.SUBMITTING, S.CANCELED, S.FAILED}),
     S.SUBMITTING: frozenset({S.SUBMITTED, S.QUEUED, S.FAILED, S.SUBMIT_UNKNOWN}),
-    S.SUBMITTED: frozenset({S.RUNNING, S.DOWNLOADING, S.FAILED, S.CANCELED}),
-    S.RUNNING: frozenset({S.DOWNLOADING, S.FAILED, S.CANCELED}),
+    # A status call the vendor keeps refusing in a way no page documents: a person decides (the task may
+    # exist, be paid for and finish), as for a submit whose answer was lost.
+    S.SUBMITTED: frozenset({S.RUNNING, S.DOWNLOADING, S.FAILED, S.CANCELED, S.SUBMIT_UNKNOWN}),
+    S.RUNNING: frozenset({S.DOWNLOADING, S.FAILED, S.CANCELED, S.SUBMIT_UNKNOWN}),
     S.DOWNLOADING: frozenset({S.SUCCEEDED, S.FAILED}),
     # A late answer to a submit we had given up on still tells us the task's id.
     S.SUBMIT_UNKNOWN: frozenset({S.SUBMITTED, S.CANCELED, S.FAILED}),

@@ -126,7 +126,11 @@ def generation_preview(request: AuthenticatedRequest, slug: str, project_id: str
         context.update(estimate=estimate, over_budget=limits.over_budget(context["usage"], estimate.amount))
     if clean is not None:
         model = get_model(clean.provider, clean.model)
-        followed = not recipe.size and bool(model.size_from_image) and bool(recipe.inputs)
+        followed = (
+            not recipe.size
+            and bool(recipe.inputs)
+            and (bool(model.size_from_image) or clean.task in model.input_sized_tasks)
+        )
         context.update(
             job=clean,
             model=model,
@@ -483,10 +487,16 @@ def generation_cancel(request: AuthenticatedRequest, slug: str, generation_id: s
 def generation_retry(request: AuthenticatedRequest, slug: str, generation_id: str):
     generation = get_generation_for_user(request, slug, generation_id, write=True)
     try:
+        if generation.status == Generation.Status.SUBMIT_UNKNOWN and request.POST.get("check"):
+            services.check_again(generation=generation, user=request.user)
+            messages.success(request, "Asking the provider about this job again.")
+            return redirect("generations:detail", slug=slug, generation_id=generation_id)
         if generation.status == Generation.Status.SUBMIT_UNKNOWN:
             new = services.submit_again(generation=generation, user=request.user)
         else:
-            new = services.retry_generation(generation=generation, user=request.user)
+            new = services.retry_generation(
+                generation=generation, user=request.user, reuse_seed=request.POST.get("seed") == "result"
+            )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("generations:detail", slug=slug, generation_id=generation_id)

@@ -12,7 +12,10 @@ Error kinds:
 
 from __future__ import annotations
 
+import base64
+import mimetypes
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -40,6 +43,7 @@ class ProviderError(Exception):
         raw: Any = None,
         retry_after: float | None = None,
         config: bool = False,
+        doubtful: bool = False,
     ):
         super().__init__(message)
         self.kind = ErrorKind(kind)
@@ -50,6 +54,9 @@ class ProviderError(Exception):
         self.retry_after = retry_after
         # A configuration error (wrong key, wrong region, model not enabled) is for the workspace's admin.
         self.config = config
+        # A refusal no vendor page documents for a status call: it says nothing certain about the (paid)
+        # task, so it is asked again with backoff and, if it persists, left for a person, never "failed".
+        self.doubtful = doubtful
 
     def __str__(self) -> str:
         bits = [self.message]
@@ -122,6 +129,8 @@ class Progress:
     actual_prompt: str = ""
     seed: int | None = None
     raw: Any = None
+    #: what the vendor reports about the finished job, kept with it (its usage, timings, the seed it used)
+    report: dict[str, Any] = field(default_factory=dict)
 
 
 class Provider:
@@ -183,7 +192,9 @@ class Provider:
         return base * random.uniform(0.9, 1.1)
 
 
-def finished(label: str, url: Any, *, seed: int | None = None, raw: Any = None) -> Progress:
+def finished(
+    label: str, url: Any, *, seed: int | None = None, raw: Any = None, report: dict | None = None
+) -> Progress:
     """A vendor's "succeeded": the result's link, or a failure if the vendor sent none."""
     if not url:
         return Progress(
@@ -192,7 +203,9 @@ def finished(label: str, url: Any, *, seed: int | None = None, raw: Any = None) 
             error_message=f"{label} reported the video as finished but sent no link to it.",
             raw=raw,
         )
-    return Progress(RemoteState.SUCCEEDED, result_url=str(url), fraction=1.0, seed=seed, raw=raw)
+    return Progress(
+        RemoteState.SUCCEEDED, result_url=str(url), fraction=1.0, seed=seed, raw=raw, report=report or {}
+    )
 
 
 def failed(label: str, reason: Any, *, raw: Any = None) -> Progress:
@@ -217,9 +230,24 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
 
 
 class HttpProvider(Provider):
-    """Providers that speak JSON over HTTPS: one shared client, one place that classifies failures."""
+    """Providers that speak JSON over HTTPS: one shared client, one place that classifies failures.
+
+    What the HTTP vendors share lives here: the key check before anything is sent, the transport and
+    status-code rules (401/403 for the admin, 404 a wrong base URL, 429 busy, 408/5xx on submit an
+    unknown outcome, on a poll only "ask again later"), ``submit_json`` (a 200 without the task's id is an unknown outcome too), the key
+    check by a made-up id, and ``data_uri`` for inputs the vendor takes inline. A subclass sets the
+    class attributes below and overrides ``vendor_error`` only for its own error bodies.
+    """
 
     user_agent: ClassVar[str] = "studio/0.1"
+    #: how a 403 is explained to the admin, after "refused access"; the vendor's usual reason
+    forbidden_hint: ClassVar[str] = ""
+    #: (method, path, request kwargs) of a status call about an id that cannot exist, for ``check_key``
+    key_check_call: ClassVar[tuple[str, str, dict[str, Any]] | None] = None
+    #: statuses the key check may get back for that id when the key itself is fine
+    key_check_statuses: ClassVar[tuple[int, ...]] = ()
+    #: every generic error keeps ``vendor_code`` (else only a refused key does; the status speaks for the rest)
+    keep_vendor_code: ClassVar[bool] = False
 
     def __init__(self, *, client: httpx.Client | None = None, **kwargs: Any):
         super().__init__(**kwargs)
@@ -231,6 +259,10 @@ class HttpProvider(Provider):
     def vendor_error(self, response: httpx.Response, during: str) -> ProviderError | None:
         """Turn a vendor error body into a ProviderError, or None to use the generic rules."""
         return None
+
+    def vendor_code(self, raw: Any) -> str:
+        """The vendor's own error code in an error body ("" if it has none), kept for the detail page."""
+        return ""
 
     def _call(self, method: str, path: str, *, during: str, **kwargs: Any) -> httpx.Response:
         """Send one request; return the 2xx response or raise a classified ProviderError."""
@@ -258,7 +290,12 @@ class HttpProvider(Provider):
             ) from exc
         if response.is_success:
             return response
-        raise self.classify(response, during)
+        error = self.classify(response, during)
+        if during == "poll" and error.kind == ErrorKind.PERMANENT and not error.config:
+            # No page documents a refusal of a status call (an unknown id included): the task may well
+            # exist and be paid for, so this is not its end.
+            error.kind, error.doubtful = ErrorKind.TRANSIENT, True
+        raise error
 
     def classify(self, response: httpx.Response, during: str) -> ProviderError:
         status = response.status_code
@@ -267,28 +304,63 @@ class HttpProvider(Provider):
         if vendor is not None:
             return vendor
         message = message_of(raw) or f"HTTP {status} {response.reason_phrase}".strip()
+        vendor_code = self.vendor_code(raw)
+        code = vendor_code if self.keep_vendor_code else ""
         retry_after = retry_after_seconds(response)
-        if status in (429, 503):
+        env = self.name.upper()
+        if status == 429 or (status == 503 and during != "submit"):
             return ProviderError(
                 ErrorKind.TRANSIENT,
                 f"{self.label} is busy: {message}",
+                code=code,
                 status=status,
                 raw=raw,
                 retry_after=retry_after,
             )
-        if status in (401, 403):
+        if status == 401:
             return ProviderError(
                 ErrorKind.PERMANENT,
-                f"{self.label} refused the key: {message}",
+                f"{self.label} refused the API key ({message}). A workspace admin should check the "
+                f"{self.label} key in the workspace's provider settings (or {env}_API_KEY).",
+                code=vendor_code or "auth",
+                status=status,
+                raw=raw,
+                config=True,
+            )
+        if status == 403:
+            hint = f" {self.forbidden_hint}" if self.forbidden_hint else ""
+            return ProviderError(
+                ErrorKind.PERMANENT,
+                f"{self.label} refused access ({message}); a workspace admin should check the {self.label} "
+                f"key in the workspace's provider settings (or {env}_API_KEY).{hint}",
+                code=vendor_code or "forbidden",
+                status=status,
+                raw=raw,
+                config=True,
+            )
+        if status == 404:
+            # A wrong base URL, not a refused job: an admin can fix it, and a paid task must not be failed.
+            return ProviderError(
+                ErrorKind.PERMANENT,
+                f"{self.label} has no {response.request.url.path}: check {env}_BASE_URL ({self.base_url}).",
+                code="not_found",
                 status=status,
                 raw=raw,
                 config=True,
             )
         if status == 408 or status >= 500:
+            # On a submit only a 429 (or a refusal of the request or the key) proves no task was made: a
+            # 500 or a 503 with the vendor's own body, or a gateway's 502/504, says nothing of the kind.
             kind = ErrorKind.UNKNOWN_OUTCOME if during == "submit" else ErrorKind.TRANSIENT
-            return ProviderError(kind, f"{self.label} had a server error: {message}", status=status, raw=raw)
+            return ProviderError(
+                kind, f"{self.label} had a server error: {message}", code=code, status=status, raw=raw
+            )
         return ProviderError(
-            ErrorKind.PERMANENT, f"{self.label} refused the request: {message}", status=status, raw=raw
+            ErrorKind.PERMANENT,
+            f"{self.label} refused the request: {message}",
+            code=code,
+            status=status,
+            raw=raw,
         )
 
     def json(self, response: httpx.Response, during: str) -> Any:
@@ -303,6 +375,69 @@ class HttpProvider(Provider):
                 status=response.status_code,
                 raw=response.text[:500],
             ) from exc
+
+    def submit_json(
+        self,
+        path: str,
+        body: dict[str, Any],
+        task_id: Callable[[Any], Any],
+        *,
+        trace_id: Callable[[httpx.Response, Any], str] | None = None,
+        **kwargs: Any,
+    ) -> Submitted:
+        """POST a paid submit once and return the vendor's id for it. Every answer that does not prove
+        the vendor made no task (a timeout, a server error, a reply we cannot read, a 200 without an id)
+        raises UNKNOWN_OUTCOME: the job goes to a person, never back to the vendor on our own."""
+        response = self._call("POST", path, during="submit", json=body, **kwargs)
+        reply = self.json(response, "submit")
+        found = task_id(reply) if isinstance(reply, dict) else None
+        if found is None or isinstance(found, bool) or str(found) == "":
+            raise ProviderError(
+                ErrorKind.UNKNOWN_OUTCOME,
+                f"{self.label} answered the submit without a task id.",
+                code="malformed",
+                status=response.status_code,
+                raw=reply,
+            )
+        return Submitted(str(found), raw=reply, trace_id=trace_id(response, reply) if trace_id else "")
+
+    def check_key(self) -> None:
+        """Ask about an id that cannot exist: a refused key (401/403) or a wrong base URL (404) raises
+        ProviderError(config=True); an unreachable host stays TRANSIENT; the vendor's "no such id" passes."""
+        if self.key_check_call is None:
+            super().check_key()
+            return
+        method, path, kwargs = self.key_check_call
+        try:
+            self._call(method, path, during="check", **kwargs)
+        except ProviderError as exc:
+            if exc.status in self.key_check_statuses and not exc.config:
+                return  # the key was accepted; only the made-up id was refused
+            raise
+
+
+def data_uri(
+    image: InputFile, *, label: str, allowed: tuple[str, ...] | None = None, fallback: str = ""
+) -> str:
+    """``data:{mime};base64,{data}`` of a local input (no space after the comma), for vendors that take
+    an image inline. ``allowed`` limits the MIME types (refused before anything is sent); a file that cannot
+    be read is a plain refusal too, never an unknown outcome."""
+    mime = (image.content_type or "").lower()
+    if not mime.startswith("image/"):
+        mime = (mimetypes.guess_type(image.path)[0] or fallback).lower()
+    mime = {"image/jpg": "image/jpeg", "image/x-ms-bmp": "image/bmp"}.get(mime, mime)
+    if allowed is not None and mime not in allowed:
+        names = ", ".join(m.split("/")[1].upper() for m in allowed)
+        raise ProviderError(
+            ErrorKind.PERMANENT, f"{label} takes {names} images, not {mime or 'this file'}.", code="format"
+        )
+    try:
+        data = Path(image.path).read_bytes()
+    except OSError as exc:
+        raise ProviderError(
+            ErrorKind.PERMANENT, f"The {image.slot or 'input'} could not be read: {exc}", code="input"
+        ) from exc
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 def body_of(response: httpx.Response) -> Any:
@@ -319,7 +454,7 @@ def first_dict(items: Any) -> dict:
 
 
 def as_int(value: Any) -> int | None:
-    """An int from a JSON number or numeric string (seeds come back as either); None otherwise."""
+    """An int from a JSON number or numeric string (a seed comes back as either); None otherwise."""
     try:
         return int(value) if value is not None and not isinstance(value, bool) else None
     except (TypeError, ValueError):

@@ -34,8 +34,8 @@ class Price:
     amount: Decimal
     per: str  # "video" | "s"
 
-    def of(self, seconds: int | None) -> Decimal:
-        return self.amount if self.per == "video" else self.amount * (seconds or 5)
+    def of(self, seconds: float | None) -> Decimal:
+        return self.amount if self.per == "video" else self.amount * Decimal(str(seconds or 5))
 
     def __str__(self) -> str:
         return f"${self.amount}/{self.per}"
@@ -94,14 +94,14 @@ class Estimate:
 
     amount: Decimal  # dollars, to the cent
     price: Price
-    seconds: int
+    seconds: float  # whole seconds asked, or the length the vendor reported
     factors: tuple[tuple[str, Decimal], ...] = ()  # (what, factor), only those other than 1
     free: bool = False
 
     @property
     def basis(self) -> str:
         """ "5 s at $0.10/s, x1.5 for 1080P" """
-        head = f"{self.seconds} s at {self.price}" if self.price.per == "s" else f"{self.price}"
+        head = f"{self.seconds:g} s at {self.price}" if self.price.per == "s" else f"{self.price}"
         tail = "".join(f", x{f.normalize()} for {what}" for what, f in self.factors)
         return head + tail
 
@@ -128,13 +128,16 @@ def estimate_for(
     size: str | None = None,
     params: dict | None = None,
     input_seconds: float | None = None,
+    seconds: float | None = None,
 ) -> Estimate:
-    """The estimate from a job's settings (model defaults fill what is not given), valid or not yet."""
+    """The estimate from a job's settings (model defaults fill what is not given), valid or not yet;
+    ``seconds``, when given, is the output's length as the vendor reported it."""
     from studio.providers.catalog import get_model
 
     model = get_model(provider, model_id)
     params = params or {}
-    seconds = output_seconds(model=model, task=task, duration=duration, input_seconds=input_seconds)
+    if seconds is None:
+        seconds = output_seconds(model=model, task=task, duration=duration, input_seconds=input_seconds)
     price = price_of(provider, model_id)
     if provider == "local" or not model.paid:
         return Estimate(Decimal(0), price, seconds, free=True)
@@ -230,3 +233,33 @@ def factor_notes() -> list[str]:
     if AUDIO_FACTOR != 1:
         notes.append(f"generated sound: x{AUDIO_FACTOR.normalize()}")
     return notes
+
+
+def reported_seconds(report: dict) -> float | None:
+    """The video's length as the vendor reported it, if it did: DashScope's ``usage`` has
+    ``video_duration`` (0 in one of its examples, with the length in ``duration``) [002]."""
+    usage = report.get("usage") if isinstance(report, dict) else None
+    if not isinstance(usage, dict):
+        return None
+    for key in ("video_duration", "duration"):
+        value = usage.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+            return float(value)
+    return None
+
+
+def reported_cost(generation, report: dict) -> Decimal | None:
+    """The cost of a finished job from the vendor's own figures (its reported length, with the same factors
+    as its estimate), or None when it reported none, so the estimate made before sending stands."""
+    seconds = reported_seconds(report)
+    if seconds is None:
+        return None
+    return estimate_for(
+        generation.provider,
+        generation.model,
+        task=generation.task,
+        resolution=generation.resolution or None,
+        size=generation.size or None,
+        params=generation.params,
+        seconds=seconds,
+    ).amount

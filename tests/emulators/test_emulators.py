@@ -43,16 +43,19 @@ def any_vendor(request):
 
 VENDOR_REFUSAL = {  # (status) -> a check of the vendor's own body
     "siliconflow": {
+        400: lambda b: b["code"] == 20012,
         429: lambda b: "rate limit" in b["message"].lower() and "Details:" in b["message"],
         500: lambda b: "message" in b,
         503: lambda b: b["code"] == 50505,
     },
     "dashscope": {
+        400: lambda b: b["code"] == "InvalidParameter",
         429: lambda b: b["code"].startswith("Throttling") and b["request_id"],
         500: lambda b: b["code"] == "InternalError",
         503: lambda b: b["code"] and b["message"],
     },
     "jiekou": {
+        400: lambda b: b["code"] == 400 and b["reason"] == "INVALID_REQUEST_BODY",
         429: lambda b: b["code"] == 429 and b["reason"] == "RATE_LIMIT_EXCEEDED",
         500: lambda b: b["code"] == 500,
         503: lambda b: b["code"] == 503,
@@ -84,6 +87,16 @@ def test_gateway_errors_have_no_vendor_body_and_may_have_created_the_task(any_ve
     d.handle.set_faults(**{f"submit_{status}": {"times": 1, "accepted": False}})
     assert d.submit().status_code == status
     assert d.handle.submit_count == 1
+
+
+def test_a_500_after_the_task_was_made_carries_the_vendor_body_and_the_task_exists(any_vendor):
+    d = any_vendor
+    d.handle.faults.set("submit_500", accepted=True)
+    r = d.submit()
+    assert r.status_code == 500 and VENDOR_REFUSAL[d.handle.vendor][500](r.json())
+    assert d.handle.submit_count == 1 and len(d.handle.tasks) == 1  # paid, though the answer says 500
+    (task_id,) = d.handle.tasks
+    assert d.state(d.wait(task_id)) in ("Succeed", "SUCCEEDED", "TASK_STATUS_SUCCEED")
 
 
 def test_slow_submit_creates_the_task_before_the_client_times_out(any_vendor):
@@ -124,7 +137,7 @@ def test_dropped_and_malformed_submits_still_create_the_task(any_vendor):
     assert d.handle.submit_count == 2 and len(d.handle.tasks) == 2
 
 
-@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
+@pytest.mark.parametrize("status", [400, 429, 500, 502, 503, 504])
 def test_poll_faults(any_vendor, status):
     d = any_vendor
     task_id = d.task_id(d.submit())

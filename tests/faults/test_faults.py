@@ -169,15 +169,24 @@ def test_rate_limit_storm(fault_run):
 def test_server_errors(fault_run):
     """5xx on submits and polls.
 
-    A 503 with the vendor's body says no task was made: sent again. A bare 500 may hide an accepted
-    task: that job waits for a person. Every 5xx on a status call only delays the job."""
+    No 5xx on a submit proves that no task was made, not even a 503 or a 500 with the vendor's own body
+    (here one of them hides an accepted task): those jobs wait for a person and nothing is sent twice.
+    Every 5xx on a status call only delays the job."""
     vendor = fault_run.vendors["jiekou"]
-    vendor.set_faults(submit_503=2, submit_500=1, poll_500=1, poll_502=1, poll_503=1, poll_504=1)
+    vendor.set_faults(
+        submit_503=1,
+        submit_500={"times": 1, "accepted": True},
+        poll_500=1,
+        poll_502=1,
+        poll_503=1,
+        poll_504=1,
+    )
     fault_run.worker()
     fault_run.make_jobs(3, vendor="jiekou")
     fault_run.wait_for_the_end()
     assert not vendor.faults.active()
-    fault_run.settle({S.SUCCEEDED: 2, S.SUBMIT_UNKNOWN: 1})
+    fault_run.settle({S.SUCCEEDED: 1, S.SUBMIT_UNKNOWN: 2})
+    assert vendor.submit_count == 2  # the job behind the 500, and the one that went through
 
 
 def test_gateway_error_after_acceptance(fault_run):

@@ -85,7 +85,7 @@ def _check_media_item(
         out.append(f"{name}: its width and height could not be read.")
     if info.kind in ("video", "audio"):
         d = info.duration
-        if d is None and (lim.max_duration or lim.min_duration):
+        if d is None and (lim.max_duration or lim.min_duration or lim.uses_first):
             out.append(f"{name}: its duration could not be read.")
         elif d is not None:
             slack = _slack(info.fps)

@@ -6,6 +6,7 @@ Every vendor package writes its models in these shapes; nothing here knows any v
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +46,8 @@ class Param:
     For ``type="list"``: ``choices`` restricts each item, ``items`` describes object items (each key a
     Param), ``max_items`` caps the count.
     ``help`` is shown to creators in the job form; ``source`` says where the facts come from (not shown).
+    ``check`` is the setting's own rule against the rest of the job (its inputs, the other settings), kept in
+    the vendor's package: it gets the validation run and may ``add`` errors or append ``warnings``.
     """
 
     name: str
@@ -62,6 +65,7 @@ class Param:
     max_items: int | None = None
     items: tuple[Param, ...] | None = None
     source: str = ""
+    check: Callable[[Any], None] | None = field(default=None, compare=False)
 
     def applies_to(self, task: str) -> bool:
         return self.tasks is None or task in self.tasks
@@ -88,6 +92,8 @@ class MediaLimits:
     allow_alpha: bool = True
     allow_animated: bool = False
     max_total_duration: float | None = None
+    #: the vendor uses only the first N s of a longer medium: accepted, with a note for the creator
+    uses_first: float | None = None
     same_as: str | None = None
     same_props: tuple[str, ...] = ()
     source: str = ""
@@ -111,6 +117,10 @@ class MediaSlot:
     needs_public_url: bool = False
     group: str = ""
     source: str = ""
+    #: a model whose size follows its input ("closest") takes it from the first of these slots given
+    shapes_output: bool = False
+    #: more than ``many`` are accepted, with a note: the vendor uses only the first ``many``
+    keeps_first: bool = False
 
     def applies_to(self, task: str) -> bool:
         return self.tasks is None or task in self.tasks
@@ -133,6 +143,8 @@ class Model:
     prompt_max_chars: int | None = None
     prompt_required: bool = True
     negative_max_chars: int | None = None
+    #: a longer prompt is cut by the vendor, not refused: accepted, with a note for the creator
+    prompt_truncated: bool = False
     advised_max_words: int | None = None
     seed_min: int | None = None
     seed_max: int | None = None
@@ -149,6 +161,8 @@ class Model:
     seed_default: int | None = None
     size_tasks: tuple[str, ...] | None = None  # tasks where ``size`` applies (None = all)
     size_from_image: str | None = None  # "exact": size must match the image aspect; "closest": nearest
+    #: tasks whose output keeps the input's size unless a size is chosen: no default size is filled in
+    input_sized_tasks: tuple[str, ...] = ()
     negative_prompt: bool = True  # accepts a negative prompt at all
     media_rules: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = ()  # (rule, slots, tasks)
     wire: tuple[tuple[str, str], ...] = ()  # studio field -> vendor's dotted field

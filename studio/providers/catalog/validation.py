@@ -1,6 +1,6 @@
 """The one function that checks a job against its model before any money is spent: ``validate``.
 
-The stages share one ``_Check``: the model, the task, the inputs and what was found so far, so every problem
+The stages share one ``JobCheck``: the model, the task, the inputs and what was found so far, so every problem
 is reported at once.
 """
 
@@ -35,7 +35,7 @@ def _bound(given: int | None, column: int) -> int:
 
 
 def _resolve_task(
-    model: Model, task: str | None, media: dict[str, list[MediaInfo]], errs: _Check
+    model: Model, task: str | None, media: dict[str, list[MediaInfo]], errs: JobCheck
 ) -> str | None:
     t = (task or "").strip().lower()
     if t:
@@ -57,7 +57,7 @@ def _resolve_task(
     return None
 
 
-class _Check:
+class JobCheck:
     """One validation run: the stages share the model, the task, the inputs and what was found so far."""
 
     def __init__(self, model: Model, req: JobRequest):
@@ -92,7 +92,12 @@ class _Check:
         m, prompt = self.model, (self.req.prompt or "").strip()
         if not prompt and m.prompt_required:
             self.add("prompt", f"{m.id} needs a prompt: describe the video you want.")
-        if m.prompt_max_chars is not None and len(prompt) > m.prompt_max_chars:
+        if m.prompt_max_chars is not None and len(prompt) > m.prompt_max_chars and m.prompt_truncated:
+            self.warnings.append(
+                f"The prompt is {len(prompt)} characters; only the first {m.prompt_max_chars} characters are "
+                f"used ({provider_labels()[m.provider]} cuts the rest)."
+            )
+        elif m.prompt_max_chars is not None and len(prompt) > m.prompt_max_chars:
             self.add(
                 "prompt",
                 f"The prompt is {len(prompt)} characters; {m.id} takes at most {m.prompt_max_chars}. "
@@ -215,7 +220,12 @@ class _Check:
                 if slot.required:
                     self.add(slot.name, f"{m.id} needs {_article(slot.title)} for {task}.")
                 continue
-            if len(items) > slot.many:
+            if len(items) > slot.many and slot.keeps_first:
+                self.warnings.append(
+                    f"{task} uses at most {slot.many} {slot.title}s; you gave {len(items)}, so only the first "
+                    f"{slot.many} are used."
+                )
+            elif len(items) > slot.many:
                 extra = f" (the vendor would use only the first {slot.many})" if slot.many > 1 else ""
                 plural = "s" if slot.many > 1 else ""
                 self.add(
@@ -227,6 +237,12 @@ class _Check:
                 name = _item_name(slot, i, len(items))
                 for msg in _check_media_item(m, slot, info, name, check_aspect=check_aspect):
                     self.add(slot.name, msg)
+                first = slot.limits.uses_first
+                if first and info.duration and info.duration > first + _slack(info.fps):
+                    self.warnings.append(
+                        f"The {_item_name(slot, i, len(items))} lasts {info.duration:.1f} s; only the first "
+                        f"{_num(first)} s are used."
+                    )
             self._check_same_as(slot, items)
         self._check_groups()
         self._check_media_rules()
@@ -341,11 +357,14 @@ class _Check:
 
     def resolve_size(self) -> None:
         """Size from the first frame (``size_from_image``: "exact" keeps its aspect, "closest" takes the nearest
-        size), else the model's default, else ask for one."""
+        size), else the model's default (not for a task whose output keeps its input's size), else ask."""
         m, sizes, image = self.model, self.model.sizes_for(self.task), self.first("image")
         if image is None and m.size_from_image == "closest":
-            # A "closest" model follows an input video (or an extension's first frame) when no size is given.
-            image = self.first("video") or self.first("first_frame") or self.first("first_clip")
+            # A "closest" model follows its input (a video, an extension's first frame) when no size is given.
+            image = next(
+                (self.first(s.name) for s in self.slots.values() if s.shapes_output and self.first(s.name)),
+                None,
+            )
         usable = image is not None and image.width and image.height and "image" not in self.errors
         if m.size_from_image and sizes and usable:
             img_aspect = aspect_label(image.width, image.height)
@@ -380,7 +399,7 @@ class _Check:
                         f"The first frame is {img_aspect} ({image.width}x{image.height}); the preview crops it "
                         f"to {self.size}."
                     )
-        if self.size is None and sizes and "size" not in self.errors:
+        if self.size is None and sizes and "size" not in self.errors and self.task not in m.input_sized_tasks:
             if m.default_size:
                 self.size = m.default_size
             elif not (m.size_from_image and not usable):
@@ -388,9 +407,10 @@ class _Check:
 
     def cross_rules(self) -> None:
         self._last_frame_aspect()
-        self._obj_or_bg()
-        self._mask_frame_id()
         self._sound()
+        for param in self.defs.values():  # each setting's own rule, from the vendor's package
+            if param.check is not None:
+                param.check(self)
 
     def _last_frame_aspect(self) -> None:
         image, last = self.first("image"), self.first("last_image")
@@ -400,55 +420,6 @@ class _Check:
             self.warnings.append(
                 f"The last frame is {aspect_label(last.width, last.height)} but the first frame is "
                 f"{aspect_label(image.width, image.height)}; the last frame will be cropped to fit."
-            )
-
-    def _obj_or_bg(self) -> None:
-        """VACE image_reference: one obj/bg entry per reference image; may be left out with one image."""
-        if "obj_or_bg" not in self.defs or "obj_or_bg" in self.errors:
-            return
-        refs, roles = self.media.get("ref_images", []), self.params.get("obj_or_bg")
-        if roles is None:
-            if len(refs) == 1:
-                self.params["obj_or_bg"] = ["obj"]
-            elif len(refs) > 1:
-                example = ",".join(["obj"] * (len(refs) - 1) + ["bg"])
-                self.add(
-                    "obj_or_bg",
-                    f"With {len(refs)} reference images, say for each whether it is a subject (obj) or a "
-                    f"background (bg), e.g. {example}.",
-                )
-        elif refs and len(roles) != len(refs):
-            plural = "s" if len(refs) != 1 else ""
-            self.add(
-                "obj_or_bg",
-                f"obj_or_bg needs one entry per reference image: you gave {len(roles)} for {len(refs)} "
-                f"image{plural}.",
-            )
-        if roles and roles.count("bg") > 1:
-            self.warnings.append(
-                "More than one reference image is marked bg; the vendor advises at most one background."
-            )
-
-    def _mask_frame_id(self) -> None:
-        """mask_frame_id within [1, fps x duration + 1] of the input video (only its first 5 s are used)."""
-        video = self.first("video")
-        if "mask_frame_id" not in self.params or "mask_frame_id" in self.errors or video is None:
-            return
-        if not (video.fps and video.duration):
-            self.warnings.append(
-                "The input video's frame rate or duration is unknown, so mask_frame_id was not checked."
-            )
-            return
-        used = video.duration
-        vslot = self.slots.get("video")
-        if vslot and vslot.limits.max_duration:
-            used = min(used, vslot.limits.max_duration)
-        max_id = math.floor(video.fps * used + 1e-6) + 1
-        if self.params["mask_frame_id"] > max_id:
-            self.add(
-                "mask_frame_id",
-                f"mask_frame_id must be between 1 and {max_id} for this video ({video.fps:g} fps x {used:g} s "
-                f"+ 1); you gave {self.params['mask_frame_id']}.",
             )
 
     def _sound(self) -> None:
@@ -466,8 +437,6 @@ class _Check:
                 self.warnings.append(
                     f"The audio lasts {audio.duration:.1f} s; the rest of the {duration} s video will be silent."
                 )
-        if self.params.get("template") and self.prompt:
-            self.warnings.append("With an effect template the prompt is ignored.")
 
     def result(self) -> CleanJob:
         media: dict[str, MediaInfo | list[MediaInfo]] = {}
@@ -506,7 +475,7 @@ def validate(req: JobRequest) -> CleanJob:
     (e.g. a vendor's advised prompt length in words) goes to ``CleanJob.warnings`` instead.
     """
     model = get_model(req.provider, req.model)
-    check = _Check(model, req)
+    check = JobCheck(model, req)
     task = _resolve_task(model, req.task, check.media, check)
     if task is None:
         raise CatalogError(check.errors)

@@ -90,6 +90,8 @@ def _jsonable(value: Any) -> Any:
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
+    if callable(value):  # a setting's own rule: named, not serialised
+        return f"{value.__module__}.{value.__qualname__}"
     return value
 
 

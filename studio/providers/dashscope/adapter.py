@@ -14,10 +14,7 @@ Facts: the vendor's pages [002] (image to video) and [004] (wan2.1-vace-plus).
 
 from __future__ import annotations
 
-import base64
 import logging
-import mimetypes
-from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
@@ -33,6 +30,8 @@ from studio.providers.base import (
     ProviderError,
     RemoteState,
     Submitted,
+    body_of,
+    data_uri,
     retry_after_seconds,
 )
 from studio.providers.dashscope.vace import VACE_TASKS
@@ -51,9 +50,9 @@ STATES = {
     "UNKNOWN": RemoteState.LOST,
 }
 
-T, P = ErrorKind.TRANSIENT, ErrorKind.PERMANENT
+T, P, U = ErrorKind.TRANSIENT, ErrorKind.PERMANENT, ErrorKind.UNKNOWN_OUTCOME
 #: ``code`` (exact, else the part before the first dot) -> (kind, for the admin?, what it means).
-#: Codes not listed fall back to the generic HTTP rules in base.py (408/502/504 on submit: unknown).
+#: Codes not listed fall back to the generic HTTP rules in base.py (408 and every 5xx on submit: unknown).
 ERRORS: dict[str, tuple[ErrorKind, bool, str]] = {
     "InvalidParameter": (P, False, "DashScope refused a parameter"),
     "InvalidURL": (P, False, "DashScope could not fetch an input URL"),
@@ -65,9 +64,10 @@ ERRORS: dict[str, tuple[ErrorKind, bool, str]] = {
     "AccessDenied": (P, True, "DashScope denied access (is the model activated for this key?)"),
     "Arrearage": (P, True, "DashScope says the account is overdue"),
     "Throttling": (T, False, "DashScope is rate-limiting this account"),
-    # With a DashScope body the vendor answered itself: treated as "no task made" (the vendor's page keeps
-    # the residual risk). In a FAILED task the old task is over: a person may retry as a new job.
-    "InternalError": (T, False, "DashScope had an internal error"),
+    # Nothing says a 500 on submit made no task, and [002] warns against creating tasks repeatedly: on a
+    # submit it is an unknown outcome (a person decides), on a poll "ask again". In a FAILED task the old
+    # task is over: a person may retry it as a new job.
+    "InternalError": (U, False, "DashScope had an internal error"),
 }
 #: The account's quota is used up: a long pause, and a word for the admin.
 ALLOCATION_QUOTA_RETRY = 300.0
@@ -100,25 +100,9 @@ def _explain(code: str, message: str) -> str:
     return f"{found[2]}: {message}" if message else f"{found[2]}."
 
 
-def data_uri(image: InputFile) -> str:
-    """``data:{mime};base64,...`` of a local first frame, as [002] accepts for ``img_url``."""
-    mime = (image.content_type or mimetypes.guess_type(image.path)[0] or "").lower()
-    mime = {"image/jpg": "image/jpeg", "image/x-ms-bmp": "image/bmp"}.get(mime, mime)
-    if mime not in I2V_MIMES:
-        raise ProviderError(
-            P,
-            f"DashScope takes JPEG, PNG, BMP or WEBP first frames, not {mime or 'this file'}.",
-            code="format",
-        )
-    encoded = base64.b64encode(Path(image.path).read_bytes()).decode("ascii")
-    return f"data:{mime};base64,{encoded}"
-
-
-def _text(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return response.text[:500]
+def _task_id(reply: dict) -> Any:
+    output = reply.get("output")
+    return output.get("task_id") if isinstance(output, dict) else None
 
 
 def _blank(value: Any) -> bool:
@@ -142,23 +126,21 @@ class DashScopeProvider(HttpProvider):
         "wanx2.1-i2v-turbo": 2,
     }
 
+    keep_vendor_code = True  # an unlisted DashScope code is kept for the detail page
+
     # ------------------------------------------------------------------------------------ errors
+    def vendor_code(self, raw: Any) -> str:
+        return str(raw.get("code") or "") if isinstance(raw, dict) else ""
+
     def vendor_error(self, response: httpx.Response, during: str) -> ProviderError | None:
-        body = _text(response)
-        if response.status_code == 404:  # a wrong base URL: for the admin, and a paid task is kept
-            return ProviderError(
-                P,
-                f"DashScope has no {response.request.url.path}: check DASHSCOPE_BASE_URL ({self.base_url}).",
-                code="not_found",
-                status=404,
-                raw=body,
-                config=True,
-            )
+        body = body_of(response)
         code = str(body.get("code") or "") if isinstance(body, dict) else ""
         found = _lookup(code) if code else None
         if found is None:
             return None
         kind, config, _ = found
+        if kind == U and during != "submit":
+            kind = T  # polling is idempotent: a server error there only means "ask again later"
         message = _explain(code, str(body.get("message") or ""))
         retry_after = retry_after_seconds(response)
         if code == "Throttling.AllocationQuota":
@@ -173,12 +155,6 @@ class DashScopeProvider(HttpProvider):
             retry_after=retry_after,
             config=config,
         )
-
-    def classify(self, response: httpx.Response, during: str) -> ProviderError:
-        error = super().classify(response, during)
-        if not error.code and isinstance(error.raw, dict) and error.raw.get("code"):
-            error.code = str(error.raw["code"])  # an unlisted DashScope code: keep it for the detail page
-        return error
 
     # ------------------------------------------------------------------------------------ submit
     def region(self) -> str | None:
@@ -216,7 +192,7 @@ class DashScopeProvider(HttpProvider):
             if not files:
                 continue
             if slot.wire == "input.img_url":
-                put(slot.wire, data_uri(files[0]))
+                put(slot.wire, data_uri(files[0], label="DashScope", allowed=I2V_MIMES))
                 continue
             urls = [self._public_url(f, slot) for f in files]
             put(slot.wire, urls if slot.is_list else urls[0])
@@ -243,26 +219,13 @@ class DashScopeProvider(HttpProvider):
             raise ProviderError(
                 P, f"The job could not be prepared for DashScope: {exc}", code="setup"
             ) from exc
-        response = self._call(
-            "POST",
+        return self.submit_json(
             SUBMIT_PATH,
-            during="submit",
-            json=body,
+            body,
+            _task_id,
+            trace_id=lambda response, reply: str(reply.get("request_id") or ""),
             headers={"Content-Type": "application/json", "X-DashScope-Async": "enable"},
         )
-        reply = self.json(response, "submit")
-        output = reply.get("output") if isinstance(reply, dict) else None
-        task_id = output.get("task_id") if isinstance(output, dict) else None
-        if not task_id:
-            # 200 without a task id: whether a task exists is anyone's guess.
-            raise ProviderError(
-                ErrorKind.UNKNOWN_OUTCOME,
-                "DashScope accepted the submit but sent no task id.",
-                code="malformed",
-                status=response.status_code,
-                raw=reply,
-            )
-        return Submitted(external_id=str(task_id), raw=reply, trace_id=str(reply.get("request_id") or ""))
 
     # -------------------------------------------------------------------------------------- poll
     def poll(self, external_id: str) -> Progress:
@@ -290,6 +253,10 @@ class DashScopeProvider(HttpProvider):
             message = _explain(code, str(output.get("message") or ""))
         elif state == RemoteState.LOST:  # the engine records it as "lost"
             message = "DashScope no longer knows this task (task ids live 24 hours)."
+        # [002]: usage (counted for successful tasks only) and, with prompt_extend, the prompt it used
+        report = {k: output[k] for k in ("orig_prompt", "actual_prompt") if output.get(k)}
+        if state == RemoteState.SUCCEEDED and isinstance(reply.get("usage"), dict):
+            report["usage"] = reply["usage"]
         return Progress(
             state,
             result_url=url if state == RemoteState.SUCCEEDED else "",
@@ -297,6 +264,7 @@ class DashScopeProvider(HttpProvider):
             error_message=message,
             actual_prompt=str(output.get("actual_prompt") or ""),
             raw=reply,
+            report=report if state == RemoteState.SUCCEEDED else {},
         )
 
     # ------------------------------------------------------------------------------- cancel, key
@@ -311,7 +279,4 @@ class DashScopeProvider(HttpProvider):
             raise
         return True
 
-    def check_key(self) -> None:
-        """Query a task id that cannot exist: UNKNOWN means the key works. A refused key (401/403) or a
-        wrong base URL (404) raises ProviderError(config=True); an unreachable host stays TRANSIENT."""
-        self._call("GET", "/tasks/studio-key-check", during="check")
+    key_check_call = ("GET", "/tasks/studio-key-check", {})  # answered 200 UNKNOWN when the key works

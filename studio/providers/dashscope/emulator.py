@@ -12,8 +12,11 @@
   can be cancelled, but the exact path was not captured by our sources; this path and
   its answers (200 ``{"request_id"}``; 400 ``UnsupportedOperation`` when not PENDING) are the emulator's.
 
-Models: the five image-to-video models of page [002] and ``wan2.1-vace-plus`` (Beijing name
-``wanx2.1-vace-plus`` accepted too) with the five VACE functions of page [004].
+Models: the five image-to-video models of page [002] and ``wan2.1-vace-plus`` with the five VACE functions
+of page [004]. The 2.1 models are named per region: ``wan2.1-i2v-plus``, ``wan2.1-i2v-turbo`` and
+``wan2.1-vace-plus`` in Singapore, ``wanx2.1-...`` in Beijing. ``DashScopeEmulator(region="singapore")`` (or
+``"beijing"``) refuses the other region's names with ``Model not exist.``; without a region (a host that
+names none) both are taken.
 
 Media: ``img_url`` may be an http(s) URL or a ``data:image/...;base64,`` URI; every VACE medium and
 ``audio_url`` must be an http(s) URL. The emulator really downloads each URL while it handles the submit
@@ -27,7 +30,8 @@ outside 360-2000, a mask image or mask video whose size (or fps / length) differ
 a motion ``video_url`` whose size differs from the frames/clips, custom audio outside 3-30 s.
 
 Decisions where the sources are silent: unknown fields anywhere are refused (400 ``InvalidParameter``);
-``template`` accepts any lower-case identifier on any i2v model (only ``flying`` is sourced); default
+``template`` is taken by the two 2.1 models only (the vendor's effect list †; [002] says only some models
+take effects) and only with the values of ``TEMPLATES``; default
 resolution is 1080P for wan2.5 and wan2.2-plus, 720P for the others; the output size follows the
 resolution tier's pixel count and the first frame's aspect (16:9, 9:16 and 1:1 use the usual tier sizes);
 VACE ``video_edit`` follows the input video's size unless ``size`` is given; outpainting makes the canvas
@@ -40,7 +44,6 @@ A 503 fault answers code ``ServiceUnavailable`` (not in the sources).
 from __future__ import annotations
 
 import math
-import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -73,16 +76,31 @@ class I2VModel:
     default_resolution: str
     durations: tuple[int, ...]
     audio: bool = False
+    templates: bool = False  # takes input.template (an effect): [002] says only some models do
 
 
 I2V_MODELS = {
     "wan2.5-i2v-preview": I2VModel(("480P", "720P", "1080P"), "1080P", (5, 10), audio=True),
     "wan2.2-i2v-flash": I2VModel(("480P", "720P", "1080P"), "720P", (5,)),
     "wan2.2-i2v-plus": I2VModel(("480P", "1080P"), "1080P", (5,)),
-    "wanx2.1-i2v-plus": I2VModel(("720P",), "720P", (5,)),
-    "wanx2.1-i2v-turbo": I2VModel(("480P", "720P"), "720P", (3, 4, 5)),
+    "wanx2.1-i2v-plus": I2VModel(("720P",), "720P", (5,), templates=True),
+    "wanx2.1-i2v-turbo": I2VModel(("480P", "720P"), "720P", (3, 4, 5), templates=True),
 }
+#: The effects [002] names: "flying" (magic float, its id on the page) and balloon inflation, whose id the
+#: page does not give ("inflate" is the vendor's effect list's †). Any other value is refused.
+TEMPLATES = ("flying", "inflate")
 VACE_MODELS = ("wan2.1-vace-plus", "wanx2.1-vace-plus")
+#: The 2.1 models are named per region: ``wan2.1-...`` on the international (Singapore) host, ``wanx2.1-...``
+#: in Beijing ([002] is Beijing's page; [004] Singapore's). Each regional emulator takes only its own names;
+#: one without a region (a host that names none, like a proxy) takes both.
+REGION_NAMES = {  # the other region's name -> the name in I2V_MODELS / VACE_MODELS
+    "singapore": {"wan2.1-i2v-plus": "wanx2.1-i2v-plus", "wan2.1-i2v-turbo": "wanx2.1-i2v-turbo"},
+    "beijing": {},
+}
+NOT_IN_REGION = {
+    "singapore": {"wanx2.1-i2v-plus", "wanx2.1-i2v-turbo", "wanx2.1-vace-plus"},
+    "beijing": {"wan2.1-i2v-plus", "wan2.1-i2v-turbo", "wan2.1-vace-plus"},
+}
 I2V_IMAGE_MIMES = ("image/jpeg", "image/png", "image/bmp", "image/webp")
 I2V_IMAGE_FORMATS = ("JPEG", "MPO", "PNG", "BMP", "WEBP")
 
@@ -140,6 +158,8 @@ class DashScopeEmulator(VaceRequests, Emulator):
         return Refusal(self.error(400, code, message))
 
     def fault_reply(self, status: int) -> Reply:
+        if status == 400:
+            return self.error(400, "InvalidParameter", "A parameter is invalid.")
         if status == 429:
             return self.error(
                 429, "Throttling.RateQuota", "Requests rate limit exceeded, please try again later."
@@ -159,34 +179,43 @@ class DashScopeEmulator(VaceRequests, Emulator):
     def default_failure(self) -> tuple[str, str]:
         return "InternalError", FAILURE_MESSAGES["InternalError"]
 
-    def _auth(self, request: Request) -> None:
-        if not self.bearer_ok(request):
-            raise Refusal(self.error(401, "InvalidApiKey", "Invalid API-key provided."))
+    def __init__(self, *args, region: str | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial_region = self.region = region
+
+    def reset(self) -> None:
+        super().reset()
+        self.region = self.initial_region
+
+    def model_named(self, name: object) -> str | None:
+        """The model a name asks for on this region's host (``None``: no such model here)."""
+        if not is_str(name):
+            return None
+        if self.region is not None and name in NOT_IN_REGION[self.region]:
+            return None
+        name = {**REGION_NAMES["singapore"], **REGION_NAMES["beijing"]}.get(name, name)
+        return name if name in I2V_MODELS or name in VACE_MODELS else None
+
+    def auth_refusal(self) -> Reply:
+        return self.error(401, "InvalidApiKey", "Invalid API-key provided.")
 
     # -------------------------------------------------------------- submit
     def submit(self, request: Request, _match) -> Reply:
-        self._auth(request)
+        self.require_bearer(request)
         if (request.header("x-dashscope-async") or "").strip().lower() != "enable":
             return self.error(403, "AccessDenied", "current user api does not support synchronous calls")
         refused = self.submit_fault_before()
         if refused is not None:
             return refused
-        content_type = (request.header("content-type") or "").split(";")[0].strip().lower()
-        if content_type != "application/json":
-            raise self.invalid("Content-Type must be application/json")
-        try:
-            body = self.json_body(request)
-        except ValueError:
-            raise self.invalid("The request body is not valid JSON.") from None
-        if not isinstance(body, dict):
-            raise self.invalid("The request body must be a JSON object.")
+        body = self.json_object(request)
         unknown = sorted(set(body) - {"model", "input", "parameters"})
         if unknown:
             raise self.invalid(f"Unknown field(s) in the request body: {', '.join(unknown)}")
         model = body.get("model")
         if model in (None, ""):
             raise self.invalid("Required parameter model is missing.", "BadRequest.EmptyModel")
-        if not is_str(model) or (model not in I2V_MODELS and model not in VACE_MODELS):
+        model = self.model_named(model)
+        if model is None:
             raise self.invalid("Model not exist.")
         inp = body.get("input")
         if inp is None or inp == {}:
@@ -291,9 +320,8 @@ class DashScopeEmulator(VaceRequests, Emulator):
     # -------------------------------------------------------------- image to video
     def _i2v(self, model: str, inp: dict, params: dict) -> Plan:
         spec = I2V_MODELS[model]
-        input_keys = {"img_url", "prompt", "negative_prompt", "template"} | (
-            {"audio_url"} if spec.audio else set()
-        )
+        input_keys = {"img_url", "prompt", "negative_prompt"} | ({"audio_url"} if spec.audio else set())
+        input_keys |= {"template"} if spec.templates else set()
         param_keys = {"resolution", "duration", "prompt_extend", "watermark", "seed"} | (
             {"audio"} if spec.audio else set()
         )
@@ -302,7 +330,7 @@ class DashScopeEmulator(VaceRequests, Emulator):
         self._text(inp, "prompt", required=False)
         self._text(inp, "negative_prompt", required=False)
         template = self._text(inp, "template", required=False)
-        if template is not None and not re.fullmatch(r"[a-z][a-z0-9_]*", template):
+        if template is not None and template not in TEMPLATES:
             raise self.invalid(f"input.template {template!r} is not a known effect template")
         img_url = self._url_field(inp, "img_url")
         if img_url is None:
@@ -385,7 +413,7 @@ class DashScopeEmulator(VaceRequests, Emulator):
     # -------------------------------------------------------------- task query and cancel
     def query(self, request: Request, match) -> Reply:
         self.count_poll()
-        self._auth(request)
+        self.require_bearer(request)
         refused = self.poll_fault_before()
         if refused is not None:
             return refused
@@ -425,7 +453,7 @@ class DashScopeEmulator(VaceRequests, Emulator):
         return body
 
     def cancel(self, request: Request, match) -> Reply:
-        self._auth(request)
+        self.require_bearer(request)
         task = self.get_task(match["task_id"])
         if task is None:
             return self.error(400, "InvalidParameter", "The task does not exist or has expired.")

@@ -128,7 +128,11 @@ class VaceRequests:
         deferred.extend(getattr(self, f"_later_{function}", lambda *_: [])(inp, params, images, videos))
         info = self._prompt_info(inp, params)
         info.update(kind="vace", function=function)
-        info["usage"] = {"video_count": 1, "video_duration": 5, "video_ratio": f"{width}*{height}"}
+        # [004]: repainting and outpainting keep the input's length, up to 5 s; the others make 5 s
+        seconds = 5
+        if function in ("video_repainting", "video_outpainting") and videos["video_url"].duration:
+            seconds = max(1, min(5, round(videos["video_url"].duration)))
+        info["usage"] = {"video_count": 1, "video_duration": seconds, "video_ratio": f"{width}*{height}"}
         return Plan(width, height, False, deferred[0] if deferred else None, info)
 
     def _ref_images(self, inp: dict, function: str) -> list[str]:

@@ -6,6 +6,8 @@ Where each fact comes from is kept in ``source`` and ``notes``, never in ``help`
 
 from __future__ import annotations
 
+from typing import Any
+
 from studio.providers.catalog import MB, MediaLimits, MediaSlot, Model, Param
 from studio.providers.dashscope.vace import (
     VACE_MEDIA_RULES,
@@ -38,6 +40,29 @@ DS_AUDIO = MediaLimits(
 )
 
 
+def check_template(check: Any) -> None:
+    """With an effect template the vendor ignores the prompt ‡: say so rather than let it vanish."""
+    if check.params.get("template") and check.prompt:
+        check.warnings.append("With an effect template the prompt is ignored.")
+
+
+#: [002]: "some models" have built-in effects, and it names two: magic float (its id, "flying", is on the page)
+#: and balloon inflation (the page gives no id; "inflate" is the vendor's effect list's †). Which models: the
+#: 2.1 ones, by that list †. Any other value is refused on the form, before anything is sent.
+EFFECT_TEMPLATE = Param(
+    "template",
+    "choice",
+    choices=("flying", "inflate"),
+    wire="input.template",
+    help="A ready-made effect instead of your prompt: flying (the subject floats as if by magic) or inflate "
+    "(the subject swells like a balloon). The name inflate is not confirmed by the provider's API page, "
+    "only by its list of effects. With an effect the prompt is ignored.",
+    source='[002] names magic float ("flying") and balloon inflation (no value given); "inflate" and '
+    "which models take effects: the vendor's effect list †; prompt ignored with a template ‡",
+    check=check_template,
+)
+
+
 def _ds_i2v(
     mid: str,
     label: str,
@@ -49,6 +74,8 @@ def _ds_i2v(
     default_resolution=None,
     default_duration=5,
     audio=False,
+    effects=False,
+    region_ids=(),
     notes="",
 ) -> Model:
     params = [
@@ -69,19 +96,9 @@ def _ds_i2v(
             help="Add a watermark to the video. Off unless you turn it on.",
             source="[002]; default false ‡",
         ),
-        Param(
-            "template",
-            "choice",
-            choices=("flying",),
-            wire="input.template",
-            help="A ready-made effect: flying (the subject floats as if by magic). The vendor also names a "
-            "balloon-inflation effect but not the value to ask for it, so it cannot be chosen here. Which "
-            "models take effects is not stated. With an effect the prompt is ignored.",
-            source='[002] gives one value, "flying" (magic float), and names a balloon-inflation effect '
-            "without its value; which models accept templates is not stated; prompt ignored with a "
-            "template ‡",
-        ),
     ]
+    if effects:
+        params.append(EFFECT_TEMPLATE)
     media = [
         MediaSlot(
             "image",
@@ -143,6 +160,8 @@ def _ds_i2v(
         media=tuple(media),
         default_resolution=default_resolution,
         default_duration=default_duration,
+        region_ids=region_ids,
+        aliases=tuple(name for _, name in region_ids if name != mid),
         wire=(
             ("prompt", "input.prompt"),
             ("negative_prompt", "input.negative_prompt"),
@@ -196,7 +215,10 @@ MODELS: list[Model] = [
         fps=30,
         prompt_max=800,
         default_resolution="720P",
-        notes="Silent [002]. 2 submits/s and 2 running tasks †.",
+        effects=True,
+        region_ids=(("singapore", "wan2.1-i2v-plus"), ("beijing", "wanx2.1-i2v-plus")),
+        notes="Silent [002]. 2 submits/s and 2 running tasks †. Named wanx2.1-i2v-plus in Beijing [002], "
+        "wan2.1-i2v-plus on the international (Singapore) host †.",
     ),
     _ds_i2v(
         "wanx2.1-i2v-turbo",
@@ -205,7 +227,10 @@ MODELS: list[Model] = [
         durations=(3, 4, 5),
         fps=30,
         prompt_max=800,
-        notes="Silent [002]. 2 submits/s and 2 running tasks †.",
+        effects=True,
+        region_ids=(("singapore", "wan2.1-i2v-turbo"), ("beijing", "wanx2.1-i2v-turbo")),
+        notes="Silent [002]. 2 submits/s and 2 running tasks †. Named wanx2.1-i2v-turbo in Beijing [002], "
+        "wan2.1-i2v-turbo on the international (Singapore) host †.",
     ),
     Model(
         provider="dashscope",
@@ -215,6 +240,9 @@ MODELS: list[Model] = [
         sizes=VACE_SIZES,
         default_size="1280x720",
         size_tasks=VACE_SIZE_TASKS,
+        # [004]: video_edit lists `size`, yet its output keeps the input video's resolution (up to 720p):
+        # the size is sent only when the creator chose one; image_reference keeps its documented default.
+        input_sized_tasks=("video_edit",),
         size_wire_format="W*H",
         durations=(5,),
         default_duration=5,
@@ -225,7 +253,10 @@ MODELS: list[Model] = [
         seed_min=0,
         seed_max=2147483647,
         params=vace_params(local=False),
-        media=vace_media(vace_limits(alpha=False), public=True),
+        # [004] states no rule on transparency; longer videos and clips, more references and longer prompts
+        # are taken and trimmed by the vendor [004]: accepted with a note, not refused.
+        media=vace_media(vace_limits(alpha=True, trims=True), public=True, trims=True),
+        prompt_truncated=True,
         media_rules=VACE_MEDIA_RULES,
         needs_public_urls=True,
         aliases=("wanx2.1-vace-plus",),
@@ -240,7 +271,8 @@ MODELS: list[Model] = [
         notes="Region-dependent wire name: wan2.1-vace-plus (Singapore, [004]), wanx2.1-vace-plus (Beijing †). "
         "Every input must be a public http(s) URL without Chinese characters [004]. Duration fixed at "
         "5 s; repainting and outpainting keep the input's length (at most 5 s); extension makes 5 s in "
-        "total [004]. Inputs with video keep their resolution up to 720p. Prompt cut off beyond 800 "
+        "total [004]. Inputs with video keep their resolution up to 720p; video_edit sends size only "
+        "when one is chosen [004]. Prompt cut off beyond 800 "
         "characters [004]. No negative prompt in [004]. 30 fps, silent †. 2 submits/s, 2 running †.",
     ),
 ]

@@ -11,6 +11,8 @@ Where each fact comes from is kept in ``source`` and ``notes``, never in ``help`
 from __future__ import annotations
 
 import dataclasses
+import math
+from typing import Any
 
 from studio.providers.catalog import MB, TASKS, MediaLimits, MediaSlot, Param
 
@@ -18,7 +20,9 @@ VACE_TASKS = TASKS[3:]
 _IMG_FORMATS_VACE = ("jpeg", "png", "bmp", "tiff", "webp")  # [004]
 
 
-def vace_limits(alpha: bool) -> dict[str, MediaLimits]:
+def vace_limits(alpha: bool, *, trims: bool = False) -> dict[str, MediaLimits]:
+    """The inputs' limits. ``trims``: as the vendor, take longer videos and clips and use their start
+    (5 s of a video, 3 s of a clip [004]); without it (the offline preview) they are refused."""
     image = MediaLimits(
         formats=_IMG_FORMATS_VACE,
         max_bytes=10 * MB,
@@ -27,7 +31,14 @@ def vace_limits(alpha: bool) -> dict[str, MediaLimits]:
         allow_alpha=alpha,
         source="[004]",
     )
-    video = MediaLimits(formats=("mp4",), max_bytes=50 * MB, min_fps=16, max_duration=5, source="[004]")
+    video = MediaLimits(
+        formats=("mp4",),
+        max_bytes=50 * MB,
+        min_fps=16,
+        max_duration=None if trims else 5,
+        uses_first=5 if trims else None,
+        source="[004]: only the first 5 s are used",
+    )
     return {
         "image": image,
         "video": video,
@@ -37,7 +48,8 @@ def vace_limits(alpha: bool) -> dict[str, MediaLimits]:
             formats=("mp4",),
             max_bytes=50 * MB,
             min_fps=16,
-            max_duration=3,
+            max_duration=None if trims else 3,
+            uses_first=3 if trims else None,
             max_total_duration=3,
             same_as="video",
             same_props=("size", "fps"),
@@ -64,7 +76,7 @@ VACE_SIZE_TASKS = ("image_reference", "video_edit")  # [004]: `size` is listed f
 VACE_EXTENSION_INPUTS = ("first_frame", "last_frame", "first_clip", "last_clip")
 
 
-def vace_media(limits: dict[str, MediaLimits], public: bool) -> tuple[MediaSlot, ...]:
+def vace_media(limits: dict[str, MediaLimits], public: bool, *, trims: bool = False) -> tuple[MediaSlot, ...]:
     def slot(
         name,
         kind,
@@ -78,6 +90,8 @@ def vace_media(limits: dict[str, MediaLimits], public: bool) -> tuple[MediaSlot,
         help="",
         is_list=False,
         group="",
+        shapes_output=False,
+        keeps_first=False,
         source="[004]",
     ):
         return MediaSlot(
@@ -93,6 +107,8 @@ def vace_media(limits: dict[str, MediaLimits], public: bool) -> tuple[MediaSlot,
             is_list=is_list,
             needs_public_url=public,
             group=group,
+            shapes_output=shapes_output,
+            keeps_first=keeps_first,
             source=source,
         )
 
@@ -103,12 +119,13 @@ def vace_media(limits: dict[str, MediaLimits], public: bool) -> tuple[MediaSlot,
             tasks=("image_reference",),
             required=True,
             many=3,
+            keeps_first=trims,  # [004]: more than 3 are taken; only the first 3 are used
             limit=limits["image"],
             label="reference image",
             wire="input.ref_images_url",
             is_list=True,
             help="1 to 3 images: one subject per image, on a plain background. At most one of them may be "
-            "a background.",
+            "a background." + (" If you give more, only the first 3 are used." if trims else ""),
         ),
         slot(
             "ref_images",
@@ -140,7 +157,13 @@ def vace_media(limits: dict[str, MediaLimits], public: bool) -> tuple[MediaSlot,
             limit=limits["video"],
             label="input video",
             wire="input.video_url",
-            help="MP4, at least 16 fps, at most 5 s, at most 50 MB. Output above 720p is scaled down.",
+            shapes_output=True,
+            help=(
+                "MP4, at least 16 fps, at most 50 MB; only its first 5 s are used. Output above 720p is scaled "
+                "down."
+                if trims
+                else "MP4, at least 16 fps, at most 5 s, at most 50 MB. Output above 720p is scaled down."
+            ),
         ),
         slot(
             "video",
@@ -149,6 +172,7 @@ def vace_media(limits: dict[str, MediaLimits], public: bool) -> tuple[MediaSlot,
             limit=limits["video"],
             label="motion reference video",
             wire="input.video_url",
+            shapes_output=True,
             help="Optional: a video whose motion the new video follows. If you give one, also fill in the "
             "control condition setting.",
         ),
@@ -179,6 +203,7 @@ def vace_media(limits: dict[str, MediaLimits], public: bool) -> tuple[MediaSlot,
             limit=limits["frame"],
             label="first frame",
             wire="input.first_frame_url",
+            shapes_output=True,
         ),
         slot(
             "last_frame",
@@ -195,8 +220,9 @@ def vace_media(limits: dict[str, MediaLimits], public: bool) -> tuple[MediaSlot,
             limit=limits["clip"],
             label="first clip",
             wire="input.first_clip_url",
+            shapes_output=True,
             group="clips",
-            help="At most 3 s; the first and last clip together at most 3 s.",
+            help=CLIP_HELP[trims],
         ),
         slot(
             "last_clip",
@@ -206,15 +232,72 @@ def vace_media(limits: dict[str, MediaLimits], public: bool) -> tuple[MediaSlot,
             label="last clip",
             wire="input.last_clip_url",
             group="clips",
-            help="At most 3 s; the first and last clip together at most 3 s.",
+            help=CLIP_HELP[trims],
         ),
     )
 
+
+CLIP_HELP = {
+    True: "Only its first 3 s are used; the first and last clip together at most 3 s.",
+    False: "At most 3 s; the first and last clip together at most 3 s.",
+}
 
 VACE_MEDIA_RULES = (
     ("exactly_one", ("mask_image", "mask_video"), ("video_edit",)),
     ("at_least_one", VACE_EXTENSION_INPUTS, ("video_extension",)),
 )
+
+
+def check_obj_or_bg(check: Any) -> None:
+    """image_reference: one obj/bg entry per reference image; it may be left out with one image [004]."""
+    if "obj_or_bg" in check.errors:
+        return
+    refs, roles = check.media.get("ref_images", []), check.params.get("obj_or_bg")
+    if roles is None:
+        if len(refs) == 1:
+            check.params["obj_or_bg"] = ["obj"]
+        elif len(refs) > 1:
+            example = ",".join(["obj"] * (len(refs) - 1) + ["bg"])
+            check.add(
+                "obj_or_bg",
+                f"With {len(refs)} reference images, say for each whether it is a subject (obj) or a "
+                f"background (bg), e.g. {example}.",
+            )
+    elif refs and len(roles) != len(refs):
+        plural = "s" if len(refs) != 1 else ""
+        check.add(
+            "obj_or_bg",
+            f"obj_or_bg needs one entry per reference image: you gave {len(roles)} for {len(refs)} "
+            f"image{plural}.",
+        )
+    if roles and roles.count("bg") > 1:
+        check.warnings.append(
+            "More than one reference image is marked bg; the vendor advises at most one background."
+        )
+
+
+def check_mask_frame_id(check: Any) -> None:
+    """mask_frame_id within [1, fps x duration + 1] of the input video, of which only 5 s are used [004]."""
+    video = check.first("video")
+    if "mask_frame_id" not in check.params or "mask_frame_id" in check.errors or video is None:
+        return
+    if not (video.fps and video.duration):
+        check.warnings.append(
+            "The input video's frame rate or duration is unknown, so mask_frame_id was not checked."
+        )
+        return
+    used = video.duration
+    vslot = check.slots.get("video")
+    cap = vslot and (vslot.limits.uses_first or vslot.limits.max_duration)
+    if cap:
+        used = min(used, cap)
+    max_id = math.floor(video.fps * used + 1e-6) + 1
+    if check.params["mask_frame_id"] > max_id:
+        check.add(
+            "mask_frame_id",
+            f"mask_frame_id must be between 1 and {max_id} for this video ({video.fps:g} fps x {used:g} s "
+            f"+ 1); you gave {check.params['mask_frame_id']}.",
+        )
 
 
 def vace_params(*, local: bool) -> tuple[Param, ...]:
@@ -224,8 +307,9 @@ def vace_params(*, local: bool) -> tuple[Param, ...]:
             "list",
             choices=("obj", "bg"),
             tasks=("image_reference",),
-            max_items=3,
+            max_items=3 if local else None,  # the vendor: one entry per image given [004]
             wire="parameters.obj_or_bg",
+            check=check_obj_or_bg,
             help="For each reference image, in order: obj if it shows a subject, bg if it is a background. "
             "With a single image you may leave this empty (it counts as a subject). The vendor advises at "
             "most one background.",
@@ -272,6 +356,7 @@ def vace_params(*, local: bool) -> tuple[Param, ...]:
             tasks=("video_edit",),
             requires="mask_image",
             wire="input.mask_frame_id",
+            check=check_mask_frame_id,
             help="Which frame of the input video the mask image was drawn on: 1 is the first frame, and "
             "the last you can choose is the video's frame rate times its length in seconds, plus 1. Only "
             "with a mask image.",

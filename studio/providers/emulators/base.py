@@ -208,7 +208,7 @@ class Emulator:
         raise NotImplementedError
 
     def fault_reply(self, status: int) -> Reply:
-        """The vendor's own body for an injected 429 / 500 / 503."""
+        """The vendor's own body for an injected 400 / 429 / 500 / 503."""
         raise NotImplementedError
 
     def not_found_reply(self, request: Request) -> Reply:
@@ -216,6 +216,14 @@ class Emulator:
 
     def method_not_allowed_reply(self, request: Request) -> Reply:
         return text_reply(405, "405 method not allowed")
+
+    def auth_refusal(self) -> Reply:
+        """The vendor's own answer to a missing or wrong key (its 401 body)."""
+        raise NotImplementedError
+
+    def invalid(self, message: str) -> Refusal:
+        """The vendor's own refusal of a bad request (its invalid-parameter 400), to raise."""
+        raise NotImplementedError
 
     def default_failure(self) -> tuple[str, str]:
         """(code, message) of a task failed by the ``task_fail`` fault without parameters."""
@@ -271,6 +279,24 @@ class Emulator:
             return False
         return self.api_key is None or hmac.compare_digest(token.strip(), self.api_key)
 
+    def require_bearer(self, request: Request) -> None:
+        """Refuse with the vendor's 401 unless the request carries the right bearer key."""
+        if not self.bearer_ok(request):
+            raise Refusal(self.auth_refusal())
+
+    def json_object(self, request: Request) -> dict:
+        """The body as a JSON object, sent as ``application/json``; otherwise the vendor's 400."""
+        content_type = (request.header("content-type") or "").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            raise self.invalid("Content-Type must be application/json")
+        try:
+            body = self.json_body(request)
+        except ValueError:
+            raise self.invalid("The request body is not valid JSON.") from None
+        if not isinstance(body, dict):
+            raise self.invalid("The request body must be a JSON object.")
+        return body
+
     def json_body(self, request: Request) -> Any:
         """The parsed body, or raises :class:`ValueError`."""
         if not request.body:
@@ -290,9 +316,11 @@ class Emulator:
     # -- faults around submits and polls
     def submit_fault_before(self) -> Reply | None:
         """Faults that refuse the submit before anything is created (none of them counts as a submit)."""
-        for status in (429, 500, 503):
+        for status in (429, 503):
             if self.faults.take(f"submit_{status}") is not None:
                 return self.fault_reply(status)
+        if self.faults.take("submit_500", when=lambda p: not p["accepted"]) is not None:
+            return self.fault_reply(500)
         for status in (502, 504):
             if self.faults.take(f"submit_{status}", when=lambda p: not p["accepted"]) is not None:
                 return gateway_reply(status)
@@ -300,6 +328,8 @@ class Emulator:
 
     def submit_fault_after(self, reply: Reply) -> Reply:
         """Faults that act once the task exists: the answer is lost, late, broken or never comes."""
+        if self.faults.take("submit_500", when=lambda p: bool(p["accepted"])) is not None:
+            return self.fault_reply(500)  # the vendor's own 500 body, and yet the (paid) task exists
         for status in (502, 504):
             if self.faults.take(f"submit_{status}", when=lambda p: bool(p["accepted"])) is not None:
                 return gateway_reply(status)
@@ -316,7 +346,7 @@ class Emulator:
         return reply
 
     def poll_fault_before(self) -> Reply | None:
-        for status in (429, 500, 503):
+        for status in (400, 429, 500, 503):
             if self.faults.take(f"poll_{status}") is not None:
                 return self.fault_reply(status)
         for status in (502, 504):

@@ -7,12 +7,17 @@ from collections.abc import Callable
 from typing import Any
 
 #: Every fault switch: name -> (what it does, its parameters and their defaults).
-#: Submit faults that refuse (429/500/503) create no task; 502/504 create the task first unless
-#: ``accepted=False`` (a gateway error after the vendor accepted = the unknown outcome the studio must
-#: not resubmit); slow/hang/drop/malformed always create the task first.
+#: Submit faults that refuse (429/503, and 500 by default) create no task; ``submit_500`` with
+#: ``accepted=True`` creates the task and then answers with the vendor's own 500 body (nothing in a 500
+#: says no task was made); 502/504 create the task first unless ``accepted=False`` (a gateway error after
+#: the vendor accepted = the unknown outcome the studio must not resubmit); slow/hang/drop/malformed always
+#: create the task first.
 FAULTS: dict[str, tuple[str, dict[str, Any]]] = {
     "submit_429": ("submit refused with the vendor's rate-limit body; no task", {}),
-    "submit_500": ("submit refused with the vendor's 500 body; no task", {}),
+    "submit_500": (
+        "submit answered with the vendor's 500 body; no task unless accepted=True (then the task IS created)",
+        {"accepted": False},
+    ),
     "submit_503": ("submit refused with the vendor's 503 (overloaded) body; no task", {}),
     "submit_502": (
         "gateway 502 with no vendor body; the task IS created unless accepted=False",
@@ -29,6 +34,11 @@ FAULTS: dict[str, tuple[str, dict[str, Any]]] = {
     ),
     "submit_drop": ("task created, then the connection is closed without an answer", {}),
     "submit_malformed": ("task created, then 200 with a truncated (invalid) JSON body", {}),
+    "poll_400": (
+        "status call answered with the vendor's invalid-request 400 body, though the task exists (no page "
+        "documents a 400 there)",
+        {},
+    ),
     "poll_429": ("status call refused with the vendor's rate-limit body", {}),
     "poll_500": ("status call answered 500 with the vendor's body", {}),
     "poll_502": ("status call answered 502 by the gateway (no vendor body)", {}),

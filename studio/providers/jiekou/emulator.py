@@ -99,6 +99,8 @@ class JiekouEmulator(Emulator):
         return Refusal(self.error(400, message))
 
     def fault_reply(self, status: int) -> Reply:
+        if status == 400:
+            return self.error(400, "invalid request")
         if status == 429:
             return self.error(429, "Too many requests, RPM limit exceeded; try again later.")
         if status == 503:
@@ -114,25 +116,16 @@ class JiekouEmulator(Emulator):
     def default_failure(self) -> tuple[str, str]:
         return "FAILED", "video generation failed"
 
-    def _auth(self, request: Request) -> None:
-        if not self.bearer_ok(request):
-            raise Refusal(self.error(401, "invalid or missing API key"))
+    def auth_refusal(self) -> Reply:
+        return self.error(401, "invalid or missing API key")
 
     # -------------------------------------------------------------- submit
     def submit(self, request: Request, _match) -> Reply:
-        self._auth(request)
+        self.require_bearer(request)
         refused = self.submit_fault_before()
         if refused is not None:
             return refused
-        content_type = (request.header("content-type") or "").split(";")[0].strip().lower()
-        if content_type != "application/json":
-            raise self.invalid("Content-Type must be application/json")
-        try:
-            body = self.json_body(request)
-        except ValueError:
-            raise self.invalid("request body is not valid JSON") from None
-        if not isinstance(body, dict):
-            raise self.invalid("request body must be a JSON object")
+        body = self.json_object(request)
         width, height, seed = self._validate(body)
         if seed == -1:
             seed = self.random_seed(2**32 - 1)
@@ -192,7 +185,7 @@ class JiekouEmulator(Emulator):
     # -------------------------------------------------------------- result
     def result(self, request: Request, _match) -> Reply:
         self.count_poll()
-        self._auth(request)
+        self.require_bearer(request)
         refused = self.poll_fault_before()
         if refused is not None:
             return refused

@@ -60,6 +60,8 @@ class SiliconFlowEmulator(Emulator):
         return reply
 
     def fault_reply(self, status: int) -> Reply:
+        if status == 400:
+            return json_reply(400, {"code": INVALID_PARAMETER, "message": "invalid parameter", "data": None})
         if status == 429:
             return json_reply(
                 429,
@@ -77,29 +79,16 @@ class SiliconFlowEmulator(Emulator):
     def invalid(self, message: str) -> Refusal:
         return Refusal(json_reply(400, {"code": INVALID_PARAMETER, "message": message, "data": None}))
 
-    def _auth(self, request: Request) -> None:
-        if not self.bearer_ok(request):
-            raise Refusal(json_reply(401, "Invalid token"))
-
-    def _json_object(self, request: Request) -> dict:
-        content_type = (request.header("content-type") or "").split(";")[0].strip().lower()
-        if content_type != "application/json":
-            raise self.invalid("Content-Type must be application/json")
-        try:
-            body = self.json_body(request)
-        except ValueError:
-            raise self.invalid("the request body is not valid JSON") from None
-        if not isinstance(body, dict):
-            raise self.invalid("the request body must be a JSON object")
-        return body
+    def auth_refusal(self) -> Reply:
+        return json_reply(401, "Invalid token")
 
     # -------------------------------------------------------------- submit
     def submit(self, request: Request, _match) -> Reply:
-        self._auth(request)
+        self.require_bearer(request)
         refused = self.submit_fault_before()
         if refused is not None:
             return refused
-        body = self._json_object(request)
+        body = self.json_object(request)
         width, height, seed = self._validate(body)
         task = self.create_task(
             body=body,
@@ -165,11 +154,11 @@ class SiliconFlowEmulator(Emulator):
     # -------------------------------------------------------------- status
     def status(self, request: Request, _match) -> Reply:
         self.count_poll()
-        self._auth(request)
+        self.require_bearer(request)
         refused = self.poll_fault_before()
         if refused is not None:
             return refused
-        body = self._json_object(request)
+        body = self.json_object(request)
         unknown = sorted(set(body) - {"requestId"})
         if unknown:
             raise self.invalid(f"unknown field(s): {', '.join(unknown)}")

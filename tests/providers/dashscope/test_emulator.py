@@ -145,7 +145,10 @@ def _ds(model="wan2.2-i2v-flash", inp=None, params=None, **top):
         (_ds(params={"prompt_extend": "true"}), "InvalidParameter"),
         (_ds(params={"watermark": 1}), "InvalidParameter"),
         (_ds(inp={"prompt": 5}), "InvalidParameter"),
-        (_ds(inp={"template": "Flying Balloons"}), "InvalidParameter"),
+        (_ds("wanx2.1-i2v-turbo", inp={"template": "Flying Balloons"}), "InvalidParameter"),
+        (_ds("wanx2.1-i2v-turbo", inp={"template": "balloon"}), "InvalidParameter"),  # not a documented id
+        (_ds(inp={"template": "flying"}), "InvalidParameter"),  # wan2.2-i2v-flash takes no effects
+        (_ds("wan2.5-i2v-preview", inp={"template": "flying"}), "InvalidParameter"),
         (_ds(inp={"img_url": "data:image/gif;base64,R0lGODlhAQABAAAAACw="}), "InvalidParameter"),
         (_ds(inp={"img_url": "data:image/png;base64,aGVsbG8="}), "InvalidParameter.DataInspection"),
         (_ds(inp={"img_url": "file:///home/me/cat.png"}), "InvalidURL"),
@@ -298,7 +301,8 @@ def test_dashscope_vace_happy_path(ds, media_urls, case):
         seen = ds_wait(c, r.json()["output"]["task_id"])
     final = seen[-1]
     assert final["output"]["task_status"] == "SUCCEEDED", final
-    assert final["usage"]["video_duration"] == 5
+    # repainting and outpainting keep the input's length (the 1 s test video), the others make 5 s [004]
+    assert final["usage"]["video_duration"] == (1 if case in ("video_repainting", "video_outpainting") else 5)
     assert probe(download(final["output"]["video_url"]).content) == (*size, False)
     assert ds.submit_count == 1
 
@@ -489,3 +493,48 @@ def test_task_fail_default_dashscope_is_internal_error(ds):
     for _ in range(2):
         out = d.wait(d.task_id(d.submit()))["output"]
         assert out["task_status"] == "FAILED" and out["code"] == "InternalError"
+
+
+@pytest.mark.parametrize(
+    ("region", "own", "other"),
+    [
+        ("singapore", ("wan2.1-i2v-plus", "wan2.1-i2v-turbo"), ("wanx2.1-i2v-plus", "wanx2.1-i2v-turbo")),
+        ("beijing", ("wanx2.1-i2v-plus", "wanx2.1-i2v-turbo"), ("wan2.1-i2v-plus", "wan2.1-i2v-turbo")),
+    ],
+)
+def test_each_region_takes_only_its_own_21_model_names(region, own, other):
+    from studio.providers.emulators import emulator_class
+
+    handle = emulator_class("dashscope")(api_key="test-key", task_seconds=0.2, region=region).start()
+    try:
+        with client(handle, DS_HEADERS) as c:
+            for name in (*own, "wan2.2-i2v-flash"):
+                r = ds_submit(c, i2v(name))
+                assert r.status_code == 200, (name, r.text)
+            for name in other:
+                r = ds_submit(c, i2v(name))
+                assert r.status_code == 400 and r.json()["message"] == "Model not exist.", name
+        assert handle.submit_count == len(own) + 1
+    finally:
+        handle.stop()
+
+
+def test_vace_repainting_reports_the_input_length_it_kept(ds, media_urls):
+    """[004]: repainting keeps the input's length (up to 5 s); usage says how long the video made is."""
+    from tests.emulators.helpers import MediaServer
+
+    server = MediaServer()
+    try:
+        url = server.add("three.mp4", mp4_bytes(640, 360, seconds=3.0), "video/mp4")
+        body = {
+            "model": "wan2.1-vace-plus",
+            "input": {"function": "video_repainting", "prompt": "a fox in snow", "video_url": url},
+            "parameters": {"control_condition": "depth"},
+        }
+        with client(ds, DS_HEADERS) as c:
+            r = ds_submit(c, body)
+            assert r.status_code == 200, r.text
+            final = ds_wait(c, r.json()["output"]["task_id"])[-1]
+        assert final["output"]["task_status"] == "SUCCEEDED" and final["usage"]["video_duration"] == 3
+    finally:
+        server.close()

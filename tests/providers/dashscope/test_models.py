@@ -26,7 +26,10 @@ def test_dashscope_i2v_facts():
         assert m.sizes == ()
         assert m.param("prompt_extend").default is True
         assert m.param("watermark").default is False
-        assert "flying" in m.param("template").choices
+        takes_effects = mid in ("wanx2.1-i2v-plus", "wanx2.1-i2v-turbo")
+        assert (m.param("template") is not None) is takes_effects, mid
+        if takes_effects:
+            assert m.param("template").choices == ("flying", "inflate")
         image = m.slot("image").limits
         assert image.formats == ("jpeg", "png", "bmp", "webp")
         assert (image.min_side, image.max_side, image.max_bytes) == (360, 2000, 10 * MB)
@@ -76,8 +79,19 @@ def test_vace_facts():
     assert m.slot("ref_images", "image_reference").many == 3
     assert m.slot("ref_images", "video_edit").many == 1
     video = m.slot("video", "video_edit").limits
-    assert (video.formats, video.min_fps, video.max_duration, video.max_bytes) == (("mp4",), 16, 5, 50 * MB)
-    assert (
-        m.slot("first_clip").limits.max_duration == 3 and m.slot("last_clip").limits.max_total_duration == 3
-    )
+    # [004]: longer inputs are taken and only their start used; more than 3 references, only the first 3
+    assert (video.formats, video.min_fps, video.uses_first, video.max_bytes) == (("mp4",), 16, 5, 50 * MB)
+    assert video.max_duration is None and m.slot("ref_images", "image_reference").keeps_first
+    assert m.slot("first_clip").limits.uses_first == 3 and m.slot("last_clip").limits.max_total_duration == 3
+    assert m.prompt_truncated and m.slot("ref_images", "image_reference").limits.allow_alpha
     assert m.slot("ref_images", "image_reference").limits.formats == ("jpeg", "png", "bmp", "tiff", "webp")
+
+
+def test_21_i2v_models_are_named_per_region():
+    for beijing, singapore in (
+        ("wanx2.1-i2v-plus", "wan2.1-i2v-plus"),
+        ("wanx2.1-i2v-turbo", "wan2.1-i2v-turbo"),
+    ):
+        m = get_model("dashscope", beijing)
+        assert m.wire_model("beijing") == beijing and m.wire_model("singapore") == singapore
+        assert get_model("dashscope", singapore) is m

@@ -1,5 +1,5 @@
 """jiekou.ai: the provider contract against its emulator, plus what only jiekou does (integer width/height,
-LoRAs and sampler settings passed through, 64-bit seeds, progress percentages, its error bodies)."""
+LoRAs and sampler settings passed through, 64-bit seed values, progress percentages, its error bodies)."""
 
 from __future__ import annotations
 
@@ -47,6 +47,7 @@ FULL_PARAMS = {
 
 
 class TestJiekou(ProviderContract):
+    reported = frozenset({"seed"})  # extra.seed, a string on the wire
     # The engine's sweep thread pool needs committed rows; the unit tests below need no database.
     pytestmark = [pytest.mark.django_db(transaction=True)]
     vendor = "jiekou"
@@ -146,7 +147,7 @@ SPEC = JobSpec(generation_id="g1", provider="jiekou", model=MODEL, task="t2v", p
         (403, error(403, "FORBIDDEN"), "permanent", True, "FORBIDDEN"),
         (404, error(404, "NOT_FOUND"), "permanent", True, "not_found"),
         (429, error(429, "RATE_LIMIT_EXCEEDED"), "transient", False, ""),
-        (503, error(503, "SERVICE_UNAVAILABLE"), "transient", False, ""),
+        (503, error(503, "SERVICE_UNAVAILABLE"), "unknown", False, ""),
         (500, error(500, "INTERNAL_SERVER_ERROR"), "unknown", False, ""),
         (504, "gateway timeout", "unknown", False, ""),
     ],
@@ -157,15 +158,19 @@ def test_error_bodies_are_classified_as_the_sheet_says(status, body, submit_kind
     assert (err.value.kind, err.value.config, err.value.code) == (ErrorKind(submit_kind), config, code)
     if status in (400, 401, 403, 404):
         assert err.value.message.startswith("jiekou.ai")
-    if status in (500, 504):
+    if status in (500, 503, 504):
         with pytest.raises(ProviderError) as poll_err:
             provider_answering(status, body).poll("t1")
         assert poll_err.value.kind == ErrorKind.TRANSIENT
 
 
-def test_task_not_found_on_poll_is_a_lost_task_not_a_configuration_error():
-    progress = provider_answering(404, error(404, "TASK_NOT_FOUND", "task t1 not found")).poll("t1")
-    assert progress.state == RemoteState.LOST and "jiekou.ai" in progress.error_message
+def test_task_not_found_on_poll_is_doubtful_not_lost_and_not_a_configuration_error():
+    """No page documents TASK_NOT_FOUND: the paid task may exist, so it is asked again, then a person decides."""
+    with pytest.raises(ProviderError) as caught:
+        provider_answering(404, error(404, "TASK_NOT_FOUND", "task t1 not found")).poll("t1")
+    found = caught.value
+    assert found.kind == ErrorKind.TRANSIENT and found.doubtful and not found.config
+    assert found.code == "TASK_NOT_FOUND" and "jiekou.ai" in found.message
 
 
 def test_unknown_status_is_logged_and_polled_again(caplog):

@@ -17,11 +17,42 @@ from studio.providers.base import ErrorKind, JobSpec, ProviderError, RemoteState
 from studio.providers.siliconflow.adapter import SiliconFlowProvider
 from tests.providers.contract import Case, ProviderContract
 
+S = Generation.Status
+
 T2V, I2V = "Wan-AI/Wan2.2-T2V-A14B", "Wan-AI/Wan2.2-I2V-A14B"
 IMAGES = {"16x9": (640, 360, (1280, 720)), "9x16": (360, 640, (720, 1280)), "1x1": (480, 480, (960, 960))}
 
 
 class TestSiliconFlow(ProviderContract):
+    reported = frozenset({"timings", "seed"})  # results.timings and results.seed
+
+    def test_an_unconfirmed_job_asked_again_finishes_without_a_second_submit(self, make_job, emulator, world):
+        from django.urls import reverse
+
+        emulator.faults.set("poll_400", times=engine.MAX_DOUBTFUL_POLLS)
+        g = self.run(make_job())
+        assert g.status == S.SUBMIT_UNKNOWN and g.error_code == "unconfirmed" and g.external_id
+        detail = reverse("generations:detail", args=[world.workspace.slug, g.public_id])
+        assert "Ask the provider again" in world.owner.client.get(detail).content.decode()
+        retry = reverse("generations:retry", args=[world.workspace.slug, g.public_id])
+        assert world.owner.client.post(retry, {"check": "1"}).status_code == 302
+        g = self.run(g)
+        assert g.status == S.SUCCEEDED, (g.status, g.error_message)
+        assert emulator.submit_count == 1 and Generation.objects.count() == 1
+
+    def test_run_again_can_reuse_the_seed_the_vendor_used(self, make_job, emulator, world):
+        from django.urls import reverse
+
+        g = self.run(make_job())  # no seed asked: the vendor picks one and reports it
+        assert g.status == S.SUCCEEDED and g.seed is None and g.result_seed is not None
+        detail = reverse("generations:detail", args=[world.workspace.slug, g.public_id])
+        text = world.owner.client.get(detail).content.decode()
+        assert f"seed {g.result_seed}" in text and "Run again with this seed" in text
+        retry = reverse("generations:retry", args=[world.workspace.slug, g.public_id])
+        assert world.owner.client.post(retry, {"seed": "result"}).status_code == 302
+        again = Generation.objects.exclude(pk=g.pk).get()
+        assert again.seed == g.result_seed and again.recipe.get("seed") == g.result_seed
+
     # The engine's sweep thread pool needs committed rows; the unit tests below need no database.
     pytestmark = [pytest.mark.django_db(transaction=True)]
     vendor = "siliconflow"
@@ -119,7 +150,8 @@ SPEC = JobSpec(generation_id="g1", provider="siliconflow", model=T2V, task="t2v"
         (403, "Forbidden", False, "permanent", True, "forbidden"),
         (404, "404 page not found", True, "permanent", True, "not_found"),
         (429, {"message": "Details:TPM limit reached.", "data": None}, False, "transient", False, ""),
-        (503, {"code": 50505, "message": "Model service overloaded."}, False, "transient", False, ""),
+        # "overloaded" is no proof that nothing was made: on a submit it goes to a person
+        (503, {"code": 50505, "message": "Model service overloaded."}, False, "unknown", False, ""),
         (500, {"code": 50000, "message": "boom"}, False, "unknown", False, ""),
         (504, "string", False, "unknown", False, ""),
     ],
@@ -131,7 +163,7 @@ def test_error_bodies_are_classified_as_the_sheet_says(status, body, text, submi
     assert err.value.status == status
     if status in (400, 401, 403, 404):
         assert err.value.message.startswith("SiliconFlow")
-    if status in (500, 504):  # on a poll the same answers only mean "ask again later"
+    if status in (500, 503, 504):  # on a poll the same answers only mean "ask again later"
         with pytest.raises(ProviderError) as poll_err:
             provider_answering(status, body, text=text).poll("r1")
         assert poll_err.value.kind == ErrorKind.TRANSIENT
