@@ -165,8 +165,12 @@ def test_the_owners_page_lists_the_factors_beside_the_prices(world):
 
 def test_the_vendors_reported_length_is_priced_with_the_same_factors_as_the_estimate(settings):
     settings.STUDIO_PRICES = ["dashscope:wan2.5-i2v-preview=0.10/s"]
-    g = Generation(provider="dashscope", model="wan2.5-i2v-preview", task="i2v", resolution="1080P", params={})
+    g = Generation(
+        provider="dashscope", model="wan2.5-i2v-preview", task="i2v", resolution="1080P", params={}
+    )
     assert pricing.reported_cost(g, {"usage": {"video_duration": 10}}) == Decimal("1.50")  # 10 s x $0.10 x1.5
     assert pricing.reported_cost(g, {"usage": {"duration": 4.2}}) == Decimal("0.63")
-    assert pricing.reported_cost(g, {"usage": {"video_duration": 0}}) is None  # nothing stated: the estimate stands
+    assert (
+        pricing.reported_cost(g, {"usage": {"video_duration": 0}}) is None
+    )  # nothing stated: the estimate stands
     assert pricing.reported_cost(g, {}) is None
