@@ -60,3 +60,17 @@ def storyboard_with_takes(world, tmp_path, specs, **board) -> tuple:
         services.choose_take(workspace=world.workspace, shot=shot, generation=take)
         shots.append(shot)
     return sb, shots
+
+
+def an_export(w) -> dict:
+    """URL kwargs of a finished export of ``w``'s workspace (a stand-in file: access is what is tried)."""
+    from django.core.files.base import ContentFile
+
+    from studio.storyboards.models import Export
+
+    sb = services.create_storyboard(workspace=w.workspace, project=w.project, user=None, name="Film")
+    export = Export.objects.create(
+        workspace=w.workspace, storyboard=sb, width=320, height=180, fps=16, status=Export.Status.SUCCEEDED
+    )
+    export.file.save("film.mp4", ContentFile(b"\x00\x00\x00\x18ftypmp42" + b"0" * 100))
+    return {"slug": w.workspace.slug, "export_id": export.public_id}

@@ -18,6 +18,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.conftest import World
+from tests.storyboard_helpers import an_export
 from tests.test_images import image_crop_data, image_upload_data
 
 
@@ -192,6 +193,7 @@ ROUTES: dict[str, Route] = {
     "workspaces:invite_revoke": Route("POST", invite, "owner"),
     "projects:create": Route("POST", ws, "write", lambda w: {"name": "New"}),
     "projects:detail": Route("GET", proj, "read"),
+    "storyboards:export_file": Route("GET", an_export, "read"),
     "projects:rename": Route("POST", proj, "write", lambda w: {"name": "Renamed"}),
     "projects:archive": Route("POST", proj, "write"),
     "generations:create": Route(

@@ -69,19 +69,20 @@ def info(path: Path) -> dict:
     with av.open(str(path)) as container:
         video = container.streams.video[0]
         sizes = {(f.width, f.height) for f in container.decode(video)}
-        frames = video.frames
+        frames, fps = video.frames, float(video.average_rate)
+        codec, pix_fmt = video.codec_context.name, video.codec_context.pix_fmt
     with av.open(str(path)) as container:
         audio = next(iter(container.streams.audio), None)
         samples = sum(f.samples for f in container.decode(audio)) if audio is not None else 0
         return {
             "sizes": sizes,
             "frames": frames,
-            "fps": float(video.average_rate),
-            "duration": frames / float(video.average_rate),
+            "fps": fps,
+            "duration": frames / fps,
             "audio": audio is not None,
             "audio_seconds": samples / audio.sample_rate if audio is not None else 0,
-            "codec": video.codec_context.name,
-            "pix_fmt": video.codec_context.pix_fmt,
+            "codec": codec,
+            "pix_fmt": pix_fmt,
         }
 
 
