@@ -236,8 +236,9 @@ def shot_recipe_json(shot: Shot) -> dict:
     }
 
 
-def start_export(*, workspace, storyboard: Storyboard, user) -> Export:
-    """Check every shot has a finished take, then queue an export job (run after commit)."""
+def start_export(*, workspace, storyboard: Storyboard, user, nudge: bool = True) -> Export:
+    """Check every shot has a finished take, then queue an export job (nudged after commit, unless the
+    caller runs it itself, as the command does)."""
     _same_workspace(workspace, storyboard)
     shots = list(storyboard.shots.select_related("take__prompt").order_by("position"))
     if not shots:
@@ -260,7 +261,8 @@ def start_export(*, workspace, storyboard: Storyboard, user) -> Export:
             recipe=[shot_recipe_json(s) for s in shots],
             created_by=user,
         )
-        transaction.on_commit(lambda: _nudge(export.pk))
+        if nudge:
+            transaction.on_commit(lambda: _nudge(export.pk))
     return export
 
 
