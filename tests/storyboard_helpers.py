@@ -74,3 +74,18 @@ def an_export(w) -> dict:
     )
     export.file.save("film.mp4", ContentFile(b"\x00\x00\x00\x18ftypmp42" + b"0" * 100))
     return {"slug": w.workspace.slug, "export_id": export.public_id}
+
+
+def a_storyboard(w) -> dict:
+    sb = services.create_storyboard(workspace=w.workspace, project=w.project, user=None, name="Film")
+    return {"slug": w.workspace.slug, "storyboard_id": sb.public_id}
+
+
+def a_shot(w) -> dict:
+    kwargs = a_storyboard(w)
+    from studio.storyboards.models import Storyboard
+
+    sb = Storyboard.objects.get(public_id=kwargs["storyboard_id"])
+    services.add_shot(workspace=w.workspace, storyboard=sb, recipe=local_recipe("one"))
+    shot = services.add_shot(workspace=w.workspace, storyboard=sb, recipe=local_recipe("two"))
+    return {**kwargs, "shot_id": shot.public_id}
