@@ -97,3 +97,24 @@ def test_an_export_runs_once_however_often_it_is_asked(world, tmp_path, nudges):
     run_export_task(export.pk)
     export.refresh_from_db()
     assert export.file.name == first and export.status == Export.Status.SUCCEEDED
+
+
+def test_an_export_whose_worker_died_is_taken_up_again_but_a_live_one_is_not(world, tmp_path, nudges):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    sb, _ = storyboard_with_takes(world, tmp_path, SPECS[:1], export_width=320, export_height=180)
+    export = services.start_export(workspace=world.workspace, storyboard=sb, user=None)
+    assert services.claim_export(export.pk)  # a worker took it ...
+    assert not services.claim_export(export.pk)  # ... and holds it while its lease runs
+    run_export_task(export.pk)
+    export.refresh_from_db()
+    assert export.status == Export.Status.RUNNING and not export.is_stalled
+
+    Export.objects.filter(pk=export.pk).update(lease_until=timezone.now() - timedelta(seconds=1))  # it died
+    export.refresh_from_db()
+    assert export.is_stalled
+    run_export_task(export.pk)  # the message, delivered again
+    export.refresh_from_db()
+    assert export.status == Export.Status.SUCCEEDED and export.lease_until is None

@@ -141,6 +141,9 @@ class Export(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
+    # While running: each progress write pushes this forward, so a worker killed mid-stitch leaves an
+    # export that can be claimed again (a redelivered message resumes it) and is shown as stopped.
+    lease_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -153,6 +156,14 @@ class Export(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+    @property
+    def is_stalled(self) -> bool:
+        from django.utils import timezone
+
+        return self.status == self.Status.RUNNING and (
+            self.lease_until is None or self.lease_until < timezone.now()
+        )
 
     def download_name(self) -> str:
         stem = "".join(c if c.isalnum() else "-" for c in self.storyboard.name[:40]).strip("-") or "film"

@@ -7,9 +7,11 @@ deferrable constraints).
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from studio.generations.models import Generation
@@ -277,18 +279,24 @@ def _nudge(export_id: int) -> None:
         logging.getLogger(__name__).warning("could not enqueue export %s", export_id)
 
 
+EXPORT_LEASE = timedelta(minutes=2)  # renewed by every progress write (several a second of film)
+
+
 def claim_export(export_id: int) -> bool:
-    """queued -> running, by one conditional UPDATE: two workers handed the same message run it once."""
+    """queued (or running under an expired lease) -> running, by one conditional UPDATE: two workers
+    handed the same message run it once, and a worker killed mid-stitch does not strand it."""
+    now = timezone.now()
     return bool(
-        Export.objects.filter(pk=export_id, status=Export.Status.QUEUED).update(
-            status=Export.Status.RUNNING, progress=0
-        )
+        Export.objects.filter(
+            Q(status=Export.Status.QUEUED) | Q(status=Export.Status.RUNNING, lease_until__lt=now),
+            pk=export_id,
+        ).update(status=Export.Status.RUNNING, progress=0, lease_until=now + EXPORT_LEASE)
     )
 
 
 def record_progress(export_id: int, percent: int) -> None:
     Export.objects.filter(pk=export_id, status=Export.Status.RUNNING).update(
-        progress=max(0, min(99, int(percent)))
+        progress=max(0, min(99, int(percent))), lease_until=timezone.now() + EXPORT_LEASE
     )
 
 
@@ -301,6 +309,7 @@ def finish_export(export_id: int, *, name: str, duration: float, has_audio: bool
             duration=duration,
             has_audio=has_audio,
             bytes=size,
+            lease_until=None,
             finished_at=timezone.now(),
         )
     )
@@ -309,6 +318,9 @@ def finish_export(export_id: int, *, name: str, duration: float, has_audio: bool
 def fail_export(export_id: int, message: str) -> bool:
     return bool(
         Export.objects.filter(pk=export_id, status__in=(Export.Status.QUEUED, Export.Status.RUNNING)).update(
-            status=Export.Status.FAILED, error_message=message[:2000], finished_at=timezone.now()
+            status=Export.Status.FAILED,
+            error_message=message[:2000],
+            lease_until=None,
+            finished_at=timezone.now(),
         )
     )

@@ -100,7 +100,7 @@ def storyboard_detail(request: AuthenticatedRequest, slug: str, storyboard_id: s
         "workspace": membership.workspace,
         "storyboard": sb,
         "exports": exports,
-        "exporting": any(not e.is_finished for e in exports),
+        "exporting": any(not e.is_finished and not e.is_stalled for e in exports),
     }
     if request.htmx and request.htmx.target == "storyboard-exports":
         response = render(request, "storyboards/detail.html#storyboard-exports", context)
