@@ -229,3 +229,26 @@ def test_a_crossfade_longer_than_a_shot_is_refused(tmp_path):
     with pytest.raises(MediaError, match="crossfade"):
         stitch([Clip(short), Clip(short)], (160, 96), 16, 0.5, tmp_path / "f.mp4")
     assert not (tmp_path / "f.mp4").exists()
+
+
+# ------------------------------------------------------------------------------ last frame for the next model
+
+
+def test_the_last_frame_is_cut_to_the_next_models_nearest_aspect_with_a_note(tmp_path):
+    from studio.storyboards.media import fit_to_model
+
+    colours = [(0, 0, 0), (40, 160, 40)]
+    path = coloured_video(
+        tmp_path / "v.mp4", colours, width=360, height=240, marker=((0, 0, 359, 15), (250, 250, 250))
+    )
+    frame = last_frame(path)  # 3:2
+    fitted, note = fit_to_model(frame, provider="siliconflow", model="Wan-AI/Wan2.2-I2V-A14B")
+    assert fitted.size == (352, 198)  # exactly 16:9, its nearest, cut without scaling
+    assert close(fitted.getpixel((176, 99)), (40, 160, 40))
+    assert close(fitted.getpixel((176, 0)), (40, 160, 40))  # the top 21 rows (with the marker) were cut off
+    assert "360x240" in note and "352x198" in note and "16:9" in note
+
+    same, note = fit_to_model(fitted, provider="siliconflow", model="Wan-AI/Wan2.2-I2V-A14B")
+    assert same.size == (352, 198) and note == ""
+    kept, note = fit_to_model(frame, provider="dashscope", model="wan2.2-i2v-flash")  # sizes by resolution
+    assert kept is frame and note == ""

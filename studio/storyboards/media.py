@@ -8,6 +8,7 @@ tail). Frames are shown as a player would: the sample aspect ratio and the displ
 from __future__ import annotations
 
 import itertools
+import math
 from array import array
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -193,6 +194,35 @@ def contact_sheet(
             sheet.paste(fit(image, cell), ((index % cols) * cell[0], (index // cols) * cell[1]))
             index += 1
     return sheet
+
+
+def fit_to_model(image: Image.Image, *, provider: str, model: str) -> tuple[Image.Image, str]:
+    """The previous shot's last frame made ready to start the next shot on ``model``: cut (never scaled,
+    never stretched) to the nearest of the model's aspects when it lists sizes, with a note saying so.
+
+    A model that takes its size from a resolution (and the image's own shape) gets the frame as it is.
+    """
+    from studio.providers.catalog import ASPECT_TOLERANCE, closest_aspect, get_model, parse_size
+
+    sizes = [s for s in (parse_size(x) for x in get_model(provider, model).sizes) if s]
+    if not sizes:
+        return image, ""
+    labels = {f"{w}:{h}": (w, h) for w, h in sizes}
+    label, error = closest_aspect(image.width, image.height, list(labels))
+    if error <= ASPECT_TOLERANCE:
+        return image, ""
+    aw, ah = labels[label]
+    g = math.gcd(aw, ah)
+    aw, ah = aw // g, ah // g
+    k = min(image.width // aw, image.height // ah)
+    w, h = k * aw, k * ah
+    left, top = (image.width - w) // 2, (image.height - h) // 2
+    cropped = image.crop((left, top, left + w, top + h))
+    note = (
+        f"The previous shot's last frame ({image.width}x{image.height}) was cut to {w}x{h}, "
+        f"the {aw}:{ah} of {model}'s nearest size, keeping its centre."
+    )
+    return cropped, note
 
 
 # ---------------------------------------------------------------------------------------------- stitch
