@@ -252,3 +252,50 @@ def test_the_last_frame_is_cut_to_the_next_models_nearest_aspect_with_a_note(tmp
     assert same.size == (352, 198) and note == ""
     kept, note = fit_to_model(frame, provider="dashscope", model="wan2.2-i2v-flash")  # sizes by resolution
     assert kept is frame and note == ""
+
+
+def test_sound_stays_in_sync_with_the_picture_after_a_cut_and_a_trim(tmp_path):
+    from array import array
+
+    # 2 s at 16 fps: black, then white from 1.0 s; silent, then a tone from 1.0 s.
+    path = tmp_path / "sync.mp4"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=16)
+        stream.width, stream.height, stream.pix_fmt = 160, 96, "yuv420p"
+        audio = container.add_stream("aac", rate=24000, layout="mono")
+        for i in range(32):
+            image = Image.new("RGB", (160, 96), (250, 250, 250) if i >= 16 else (0, 0, 0))
+            container.mux(stream.encode(av.VideoFrame.from_image(image)))
+        container.mux(stream.encode())
+        for start in range(0, 48000, 1024):
+            n = min(1024, 48000 - start)
+            values = (
+                0.4 * math.sin(2 * math.pi * 300 * t / 24000) if t >= 24000 else 0.0
+                for t in range(start, start + n)
+            )
+            frame = av.AudioFrame(format="fltp", layout="mono", samples=n)
+            frame.planes[0].update(array("f", values).tobytes())
+            frame.sample_rate, frame.pts, frame.time_base = 24000, start, Fraction(1, 24000)
+            container.mux(audio.encode(frame))
+        container.mux(audio.encode())
+    quiet = coloured_video(tmp_path / "quiet.mp4", [(0, 0, 0)] * 16)
+    out = tmp_path / "film.mp4"
+    stitch([Clip(quiet), Clip(path, 0.5)], (160, 96), 16, 0, out)  # the change now at 1 + 0.5 = 1.5 s
+    with av.open(str(out)) as container:
+        first_white = next(
+            i
+            for i, f in enumerate(container.decode(container.streams.video[0]))
+            if f.to_image().getpixel((80, 48))[0] > 128
+        )
+    assert first_white == 24  # 1.5 s at 16 fps
+    with av.open(str(out)) as container:
+        stream = container.streams.audio[0]
+        position, onset = 0, None
+        for frame in container.decode(stream):
+            samples = array("f", bytes(frame.planes[0])[: 4 * frame.samples])
+            loud = next((j for j, v in enumerate(samples) if abs(v) > 0.1), None)
+            if loud is not None:
+                onset = (position + loud) / stream.sample_rate
+                break
+            position += frame.samples
+    assert onset is not None and abs(onset - 1.5) < 1 / 16  # within a frame of the picture

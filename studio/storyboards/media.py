@@ -304,6 +304,9 @@ def _audio_samples(clip: Clip, start: float, count: int) -> Iterator[tuple[bytes
     _rewind(clip.source)
     with _open(clip.source) as container:
         stream = next(iter(container.streams.audio), None)
+        picture = next(iter(container.streams.video), None)
+        clock = picture if picture is not None and picture.start_time is not None else stream
+        origin = float((clock.start_time or 0) * clock.time_base) if clock is not None else 0.0
         if stream is not None:
             stereo = av.AudioResampler(format="fltp", layout=AUDIO_LAYOUT, rate=AUDIO_RATE)
             position: int | None = None  # samples from the clip's start, of the next resampled sample
@@ -313,7 +316,8 @@ def _audio_samples(clip: Clip, start: float, count: int) -> Iterator[tuple[bytes
                         if position is None:
                             pts = out.pts if out.pts is not None else 0
                             position = round(float(pts * out.time_base) * AUDIO_RATE) if out.time_base else 0
-                            position -= round(float((stream.start_time or 0) * stream.time_base) * AUDIO_RATE)
+                            # Measured from the picture's first frame, as the shot's frames are: in sync.
+                            position -= round(origin * AUDIO_RATE)
                         n = out.samples
                         left, right = bytes(out.planes[0])[: 4 * n], bytes(out.planes[1])[: 4 * n]
                         gap = min(position - round(start * AUDIO_RATE) - given, count - given)
