@@ -194,6 +194,7 @@ ROUTES: dict[str, Route] = {
     "projects:create": Route("POST", ws, "write", lambda w: {"name": "New"}),
     "projects:detail": Route("GET", proj, "read"),
     "storyboards:export_file": Route("GET", an_export, "read"),
+    "storyboards:export_share": Route("POST", an_export, "write"),
     "storyboards:index": Route("GET", proj, "read"),
     "storyboards:create": Route("POST", proj, "write", lambda w: {"name": "Film"}),
     "storyboards:detail": Route("GET", a_storyboard, "read"),

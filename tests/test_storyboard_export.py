@@ -118,3 +118,40 @@ def test_an_export_whose_worker_died_is_taken_up_again_but_a_live_one_is_not(wor
     run_export_task(export.pk)  # the message, delivered again
     export.refresh_from_db()
     assert export.status == Export.Status.SUCCEEDED and export.lease_until is None
+
+
+def test_a_finished_film_is_shared_by_a_revocable_link_that_opens_nothing_else(world, tmp_path, nudges):
+    from studio.sharing.models import ShareLink
+    from studio.sharing.services import create_share_link, revoke_share_link
+
+    sb, shots = storyboard_with_takes(world, tmp_path, SPECS[:1], export_width=320, export_height=180)
+    export = services.start_export(workspace=world.workspace, storyboard=sb, user=None)
+    with pytest.raises(ValidationError, match="finished film"):
+        create_share_link(workspace=world.workspace, user=None, export=export)
+    run_export_task(export.pk)
+    export.refresh_from_db()
+    with pytest.raises(ValidationError):
+        create_share_link(workspace=world.other_workspace, user=None, export=export)
+
+    response = world.editor.client.post(
+        reverse("storyboards:export_share", kwargs={"slug": "acme", "export_id": export.public_id})
+    )
+    assert response.status_code == 302
+    link = ShareLink.objects.get()
+    assert (link.scope, link.export) == ("export", export)
+    page = world.anonymous.client.get(reverse("shared", kwargs={"token": link.token}))
+    film = reverse(
+        "shared_media", kwargs={"token": link.token, "generation_id": export.public_id, "kind": "mp4"}
+    )
+    assert page.status_code == 200 and film in page.content.decode()
+    response = world.anonymous.client.get(film, headers={"range": "bytes=0-9"})
+    assert response.status_code == 206 and response["Content-Disposition"].endswith(
+        f'studio-{export.public_id}.mp4"'
+    )
+    # The link opens this film only: not the takes it was made from.
+    take = reverse(
+        "shared_media", kwargs={"token": link.token, "generation_id": shots[0].take.public_id, "kind": "mp4"}
+    )
+    assert world.anonymous.client.get(take).status_code == 404
+    revoke_share_link(link=link)
+    assert world.anonymous.client.get(film).status_code == 404

@@ -92,6 +92,11 @@ def test_an_editor_builds_a_storyboard_and_exports_it_with_plain_forms(
     text = fragment.content.decode()
     assert "hx-trigger" not in text  # finished: the region stops polling by itself
     assert url("export_file", export_id=export.public_id) in text
+    client.post(url("export_share", export_id=export.public_id), {"expires_in": "7d"})
+    page = client.get(url("detail", storyboard_id=sb.public_id)).content.decode()
+    assert "Share link of this film" in page and "Revoke" in page
+    markup = parse(page)
+    assert not markup.duplicate_ids() and not markup.unnamed_controls()
 
 
 def test_a_viewer_reads_the_timeline_without_any_form(world):

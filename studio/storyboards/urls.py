@@ -10,6 +10,7 @@ urlpatterns = [
     path("p/<str:project_id>/", views.storyboard_index, name="index"),
     path("p/<str:project_id>/new/", views.storyboard_create, name="create"),
     path("exports/<str:export_id>/film.mp4", views.export_file, name="export_file"),
+    path("exports/<str:export_id>/share/", views.export_share, name="export_share"),
     path("<str:storyboard_id>/", views.storyboard_detail, name="detail"),
     path("<str:storyboard_id>/shots/", views.shot_add, name="shot_add"),
     path("<str:storyboard_id>/shots/<str:shot_id>/move/", views.shot_move, name="shot_move"),

@@ -21,7 +21,7 @@ from studio.prompts.builder import model_choices
 from studio.storyboards import selectors, services
 from studio.storyboards.models import Export, Shot, Take
 from studio.storyboards.selectors import get_export_for_user, get_storyboard_for_user
-from studio.workspaces.access import get_project_for_user
+from studio.workspaces.access import get_membership, get_project_for_user
 
 
 def _number(text: str, *, blank=None) -> float | None:
@@ -94,7 +94,7 @@ def _pickable(storyboard) -> list[Generation]:
 @require_GET
 def storyboard_detail(request: AuthenticatedRequest, slug: str, storyboard_id: str):
     membership, sb = get_storyboard_for_user(request, slug, storyboard_id)
-    exports = list(selectors.exports_of(storyboard=sb)[:10])
+    exports = list(selectors.exports_of(storyboard=sb).prefetch_related("share_links")[:10])
     context = {
         "membership": membership,
         "workspace": membership.workspace,
@@ -214,6 +214,31 @@ def export_create(request: AuthenticatedRequest, slug: str, storyboard_id: str):
     except ValidationError as exc:
         _refused(request, exc)
     return _back(slug, sb)
+
+
+@require_POST
+def export_share(request: AuthenticatedRequest, slug: str, export_id: str):
+    """A public, revocable link to one finished film (the sharing app's ShareLink, scope "export")."""
+    from studio.sharing.services import create_share_link
+
+    membership = get_membership(request, slug, write=True)
+    export = selectors.export_of(workspace=membership.workspace, public_id=export_id)
+    if export is None:
+        raise Http404("No such export.")
+    try:
+        create_share_link(
+            workspace=membership.workspace,
+            user=request.user,
+            export=export,
+            include_recipe=request.POST.get("include_recipe") == "on",
+            expires_in=request.POST.get("expires_in", ""),
+        )
+        messages.success(
+            request, "Share link created. Anyone with it can watch this film until you revoke it."
+        )
+    except ValidationError as exc:
+        _refused(request, exc)
+    return _back(slug, export.storyboard)
 
 
 @require_GET
