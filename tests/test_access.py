@@ -202,6 +202,7 @@ ROUTES: dict[str, Route] = {
     "storyboards:shot_move": Route("POST", a_shot, "write", lambda w: {"direction": "up"}),
     "storyboards:shot_take": Route("POST", a_shot, "write"),
     "storyboards:shot_trim": Route("POST", a_shot, "write", lambda w: {"in_point": "0"}),
+    "storyboards:shot_generate": Route("POST", a_shot, "write"),
     "storyboards:export_create": Route("POST", a_storyboard, "write"),
     "projects:rename": Route("POST", proj, "write", lambda w: {"name": "Renamed"}),
     "projects:archive": Route("POST", proj, "write"),

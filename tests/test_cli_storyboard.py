@@ -104,3 +104,38 @@ def test_a_shot_of_an_unknown_model_or_an_export_without_takes_exits_2(world):
     # Another workspace's storyboard is not found through this one.
     code, _, err = run("storyboard", "export", "--workspace", "rival", "--storyboard", board["id"])
     assert code == 2 and "no storyboard" in err
+
+
+def test_shots_generated_in_turn_from_the_command_line_continue_from_the_last_frame(world):
+    code, board, err = run(
+        "storyboard", "create", "--workspace", "acme", "--name", "Kite", "--size", "320x180", "--json"
+    )
+    add = ("add-shot", "--workspace", "acme", "--storyboard", board["id"], "--provider", "local", "--json")
+    run("storyboard", *add, "--model", "preview-t2v", "--prompt", "the kite rises", "--duration", "2")
+    run(
+        "storyboard",
+        *add,
+        "--model",
+        "preview-i2v",
+        "--prompt",
+        "it dives",
+        "--duration",
+        "2",
+        "--continuity",
+        "last_frame",
+    )
+    gen = ("generate", "--workspace", "acme", "--storyboard", board["id"], "--wait", "--choose", "--json")
+    code, first, err = run("storyboard", *gen, "--shot", "1")
+    assert code == 0, err
+    code, second, err = run("storyboard", *gen, "--shot", "2")
+    assert code == 0, err
+    assert (second["model"], second["task"], second["status"]) == ("preview-i2v", "i2v", "succeeded")
+    shots = list(Shot.objects.order_by("position"))
+    assert [s.take.public_id for s in shots] == [first["id"], second["id"]]
+    assert shots[1].take.input_links.get().slot == "image"
+    code, _, err = run("storyboard", *gen, "--shot", "3")
+    assert code == 2 and "has no shot 3" in err
+    code, film, err = run(
+        "storyboard", "export", "--workspace", "acme", "--storyboard", board["id"], "--json"
+    )
+    assert code == 0 and film["status"] == "succeeded", err

@@ -131,3 +131,26 @@ def test_another_workspaces_video_cannot_be_picked_as_a_take(world):
     assert response.status_code == 404
     shot.refresh_from_db()
     assert shot.take is None
+
+
+def test_generate_on_the_timeline_queues_a_take_of_that_shot(world):
+    from studio.generations.models import Generation
+
+    sb = Storyboard.objects.create(
+        workspace=world.workspace, project=world.project, name="Kite", look="Film grain"
+    )
+    shot = Shot.objects.create(
+        storyboard=sb,
+        position=1,
+        provider="local",
+        model="preview-t2v",
+        parts={"action": "a kite"},
+        recipe={"duration": 2},
+    )
+    response = world.editor.client.post(
+        url("shot_generate", storyboard_id=sb.public_id, shot_id=shot.public_id), follow=True
+    )
+    assert "a take is being made" in response.content.decode()
+    generation = Generation.objects.get()
+    assert generation.storyboard_take.shot == shot and generation.duration == 2
+    assert generation.prompt.parts == {"action": "a kite", "style": "Film grain"}

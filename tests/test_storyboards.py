@@ -150,3 +150,50 @@ def test_export_settings_are_checked(world):
             crossfade=5,
         )
     assert set(caught.value.message_dict) == {"export_width", "export_fps", "crossfade"}
+
+
+def test_generating_a_shot_starts_from_the_previous_takes_exact_last_frame(world, tmp_path):
+    from PIL import Image, ImageChops
+
+    from studio.storyboards.media import fit_to_model, last_frame
+    from studio.storyboards.models import Take
+    from tests.storyboard_helpers import storyboard_with_takes
+
+    sb, (first,) = storyboard_with_takes(world, tmp_path, [{"duration": 1.0}], subject="A red kite")
+    second = services.add_shot(
+        workspace=world.workspace,
+        storyboard=sb,
+        recipe=local_recipe("the kite dives").replace(model="preview-i2v", task=None),
+        continuity=Shot.Continuity.LAST_FRAME,
+    )
+    generation = services.generate_shot(workspace=world.workspace, shot=second, user=world.editor.user)
+    assert (generation.provider, generation.model, generation.task, generation.status) == (
+        "local",
+        "preview-i2v",
+        "i2v",
+        "queued",
+    )
+    assert Take.objects.get(generation=generation).shot == second
+    assert generation.prompt.parts == {"action": "the kite dives", "subject": "A red kite"}
+    (link,) = generation.input_links.all()
+    assert link.slot == "image"
+    expected, note = fit_to_model(last_frame(first.take.video.path), provider="local", model="preview-i2v")
+    with Image.open(link.asset.file.path) as kept:
+        assert kept.size == expected.size
+        assert ImageChops.difference(kept.convert("RGB"), expected).getbbox() is None  # pixel for pixel
+    assert note and note in generation.warnings  # 320x192 was cut to the model's nearest aspect
+
+
+def test_a_shot_without_a_previous_take_or_with_a_vace_continuity_is_refused(world, board):
+    first = add(world, board, "a", continuity=Shot.Continuity.LAST_FRAME)
+    with pytest.raises(ValidationError, match="first shot"):
+        services.generate_shot(workspace=world.workspace, shot=first, user=None)
+    second = add(world, board, "b", continuity=Shot.Continuity.LAST_FRAME)
+    with pytest.raises(ValidationError, match="take for shot 1"):
+        services.generate_shot(workspace=world.workspace, shot=second, user=None)
+    third = add(world, board, "c", continuity=Shot.Continuity.EXTENSION)
+    with pytest.raises(ValidationError, match="not sent"):
+        services.generate_shot(workspace=world.workspace, shot=third, user=None)
+    assert not Generation.objects.exists()
+    generation = services.generate_shot(workspace=world.workspace, shot=add(world, board, "d"), user=None)
+    assert generation.prompt.text.startswith("A red kite")

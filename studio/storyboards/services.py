@@ -324,3 +324,91 @@ def fail_export(export_id: int, message: str) -> bool:
             finished_at=timezone.now(),
         )
     )
+
+
+def shot_recipe(shot: Shot, *, inputs: dict | None = None) -> Recipe:
+    """The shot as one job: its provider, model and asked settings, its parts with the storyboard's
+    subject, look and light where its own are empty, and the given inputs."""
+    asked = shot.recipe or {}
+    return Recipe(
+        provider=shot.provider,
+        model=shot.model,
+        task=asked.get("task"),
+        parts=shot.prompt_parts(),
+        negative=shot.negative,
+        size=asked.get("size"),
+        resolution=asked.get("resolution"),
+        duration=asked.get("duration"),
+        seed=asked.get("seed"),
+        params=dict(asked.get("params") or {}),
+        inputs=inputs or {},
+        as_is=tuple(asked.get("as_is") or ()),
+    )
+
+
+def _previous_last_frame(*, workspace, user, shot: Shot):
+    """The previous shot's chosen take's last frame, cut to this shot's model, kept as an image Asset."""
+    import tempfile
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from studio.assets.services import create_asset
+    from studio.storyboards import media
+
+    previous = (
+        Shot.objects.filter(storyboard_id=shot.storyboard_id, position=shot.position - 1)
+        .select_related("take")
+        .first()
+    )
+    if previous is None:
+        raise ValidationError("The first shot has no previous shot to start from: choose no continuity.")
+    take = previous.take
+    if take is None or take.status != Generation.Status.SUCCEEDED or not take.video:
+        raise ValidationError(
+            f"Choose a finished take for shot {previous.position} first: this shot starts from it."
+        )
+    with take.video.open("rb") as fh:
+        frame = media.last_frame(fh)
+    frame, note = media.fit_to_model(frame, provider=shot.provider, model=shot.model)
+    tmp_dir = Path(settings.DATA_DIR) / "tmp"
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=tmp_dir, prefix="last-frame-") as work:
+        path = Path(work) / f"shot-{previous.position}-last-frame.png"
+        frame.save(path, "PNG")
+        asset = create_asset(workspace=workspace, user=user, source=path, expect="image")
+    return asset, note
+
+
+def generate_shot(*, workspace, shot: Shot, user) -> Generation:
+    """One take of ``shot``, validated and queued like any job and recorded as the shot's take.
+
+    Continuity "last_frame" starts from the previous shot's chosen take's exact last frame (cut to this
+    model's nearest aspect, with a note among the job's warnings); VACE extension and the reference sheet
+    are not sent yet and are refused with a message.
+    """
+    from studio.generations.services import create_generation
+
+    _same_workspace(workspace, shot.storyboard)
+    inputs, notes = {}, []
+    if shot.continuity == Shot.Continuity.LAST_FRAME:
+        asset, note = _previous_last_frame(workspace=workspace, user=user, shot=shot)
+        inputs["image"] = [asset]
+        notes = [note] if note else []
+    elif shot.continuity != Shot.Continuity.NONE:
+        raise ValidationError(
+            f"Continuity by {shot.get_continuity_display().lower()} is not sent to the vendors yet; "
+            "choose the last frame or none."
+        )
+    recipe = shot_recipe(shot, inputs=inputs)
+    if inputs and not recipe.task:
+        recipe = recipe.replace(task="i2v")
+    with transaction.atomic():
+        generation = create_generation(
+            workspace=workspace, project=shot.storyboard.project, user=user, recipe=recipe
+        )
+        Take.objects.create(shot=shot, generation=generation)
+        if notes:
+            generation.warnings = [*notes, *generation.warnings]
+            generation.save(update_fields=["warnings"])
+    return generation

@@ -16,5 +16,6 @@ urlpatterns = [
     path("<str:storyboard_id>/shots/<str:shot_id>/move/", views.shot_move, name="shot_move"),
     path("<str:storyboard_id>/shots/<str:shot_id>/take/", views.shot_take, name="shot_take"),
     path("<str:storyboard_id>/shots/<str:shot_id>/trim/", views.shot_trim, name="shot_trim"),
+    path("<str:storyboard_id>/shots/<str:shot_id>/generate/", views.shot_generate, name="shot_generate"),
     path("<str:storyboard_id>/export/", views.export_create, name="export_create"),
 ]

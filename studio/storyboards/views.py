@@ -190,6 +190,23 @@ def shot_take(request: AuthenticatedRequest, slug: str, storyboard_id: str, shot
 
 
 @require_POST
+def shot_generate(request: AuthenticatedRequest, slug: str, storyboard_id: str, shot_id: str):
+    """One take of the shot, queued like any job (validated, limits and budget checked)."""
+    membership, sb = get_storyboard_for_user(request, slug, storyboard_id, write=True)
+    shot = _shot(membership, sb, shot_id)
+    try:
+        generation = services.generate_shot(workspace=membership.workspace, shot=shot, user=request.user)
+        messages.success(
+            request, f"Shot {shot.position}: a take is being made; pick it here when it is done."
+        )
+        for warning in generation.warnings:
+            messages.info(request, warning)
+    except ValidationError as exc:
+        _refused(request, exc)
+    return _back(slug, sb)
+
+
+@require_POST
 def shot_trim(request: AuthenticatedRequest, slug: str, storyboard_id: str, shot_id: str):
     membership, sb = get_storyboard_for_user(request, slug, storyboard_id, write=True)
     shot = _shot(membership, sb, shot_id)

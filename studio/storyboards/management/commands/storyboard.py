@@ -2,10 +2,13 @@
 
     manage.py storyboard create --workspace SLUG --name NAME [--project NAME] [--size WxH] [--fps N] ...
     manage.py storyboard add-shot --workspace SLUG --storyboard ID --provider P --model M --prompt TEXT ...
+    manage.py storyboard generate --workspace SLUG --storyboard ID --shot N [--wait]
     manage.py storyboard export --workspace SLUG --storyboard ID
 
-Validated by the same services as the web pages. ``export`` runs the job in this process. With --json each
-prints one object. Exit codes: 0 done; 1 the export failed; 2 bad input (nothing was saved).
+Validated by the same services as the web pages. ``generate`` queues one take of a shot (with --wait it
+drives it here, as ``generate --wait`` does) and prints what ``generate --json`` prints; ``export`` runs the
+job in this process. With --json each prints one object. Exit codes: 0 done (or queued); 1 the take or the
+export failed; 2 bad input (nothing was saved).
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from studio.generations import engine
 from studio.generations.management.commands.generate import _param
+from studio.generations.management.commands.generate import as_json as generation_json
 from studio.generations.models import Generation
 from studio.generations.recipe import Recipe
 from studio.projects.models import Project
@@ -96,8 +101,9 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         create = sub.add_parser("create", help="a new storyboard in a project")
         add = sub.add_parser("add-shot", help="a shot at the end (or --position), optionally with its take")
+        generate = sub.add_parser("generate", help="one take of a shot, recorded as its take")
         export = sub.add_parser("export", help="stitch the chosen takes into one film, here")
-        for p in (create, add, export):
+        for p in (create, add, generate, export):
             p.add_argument("--workspace", required=True)
             p.add_argument("--json", action="store_true", dest="as_json")
         create.add_argument("--name", required=True)
@@ -108,8 +114,14 @@ class Command(BaseCommand):
         create.add_argument("--size", default="1280x720", help="the film's WxH")
         create.add_argument("--fps", type=int, default=16)
         create.add_argument("--crossfade", type=float, default=0.0, help="seconds between shots")
-        for p in (add, export):
+        for p in (add, generate, export):
             p.add_argument("--storyboard", required=True, help="the storyboard's id")
+        generate.add_argument("--shot", type=int, required=True, help="the shot's position (1 is the first)")
+        generate.add_argument("--wait", action="store_true", help="drive the job to its end here")
+        generate.add_argument("--timeout", type=float, default=None)
+        generate.add_argument(
+            "--choose", action="store_true", help="with --wait: make a finished take the chosen one"
+        )
         add.add_argument("--provider", required=True)
         add.add_argument("--model", required=True)
         add.add_argument("--prompt", default="", help="the shot's action (the builder's main part)")
@@ -225,6 +237,23 @@ class Command(BaseCommand):
         shot.refresh_from_db()
         self.emit(shot_json(shot), f"{shot.public_id} shot {shot.position} of {sb.public_id}", o["as_json"])
         return EXIT_OK
+
+    def do_generate(self, workspace, user, o) -> int:
+        sb = self._storyboard(workspace, o["storyboard"])
+        shot = sb.shots.filter(position=o["shot"]).first()
+        if shot is None:
+            self.fail(f"{sb.public_id} has no shot {o['shot']} (it has {sb.shots.count()})")
+        generation = services.generate_shot(workspace=workspace, shot=shot, user=user)
+        for warning in generation.warnings:
+            self.stderr.write(f"note: {warning}")
+        if o["wait"]:
+            generation = engine.drive(generation.pk, timeout=o["timeout"])
+        generation.refresh_from_db()
+        done = generation.status == Generation.Status.SUCCEEDED
+        if done and o["choose"]:
+            services.choose_take(workspace=workspace, shot=shot, generation=generation)
+        self.emit(generation_json(generation), f"{generation.public_id} {generation.status}", o["as_json"])
+        return EXIT_OK if done or (not o["wait"] and generation.is_active) else EXIT_FAILED
 
     def do_export(self, workspace, user, o) -> int:
         sb = self._storyboard(workspace, o["storyboard"])
