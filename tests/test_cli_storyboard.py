@@ -47,9 +47,9 @@ def test_a_storyboard_made_and_exported_from_the_command_line(world):
     for i, generation in enumerate(takes):
         code, shot, err = run(
             "storyboard",
-            *("add-shot", "--workspace", "acme", "--storyboard", board["id"], "--json"),
+            *("add-shot", "--workspace", "acme", f"--storyboard={board['id']}", "--json"),
             *("--provider", "local", "--model", "preview-t2v", "--prompt", f"shot {i}", "--duration", "2"),
-            *("--take", generation, "--in", "0.5", "--continuity", "last_frame" if i else "none"),
+            *(f"--take={generation}", "--in", "0.5", "--continuity", "last_frame" if i else "none"),
         )
         assert code == 0, err
         shots.append(shot)
@@ -60,7 +60,7 @@ def test_a_storyboard_made_and_exported_from_the_command_line(world):
     assert shots[1]["continuity"] == "last_frame" and shots[1]["recipe"]["duration"] == 2
 
     code, film, err = run(
-        "storyboard", "export", "--workspace", "acme", "--storyboard", board["id"], "--json"
+        "storyboard", "export", "--workspace", "acme", f"--storyboard={board['id']}", "--json"
     )
     assert code == 0, err
     assert film["status"] == "succeeded" and film["progress"] == 100 and film["shots"] == 2
@@ -90,7 +90,7 @@ def test_bad_input_exits_2_with_a_message_and_saves_nothing(world, args, message
 
 def test_a_shot_of_an_unknown_model_or_an_export_without_takes_exits_2(world):
     code, board, _ = run("storyboard", "create", "--workspace", "acme", "--name", "Kite", "--json")
-    add = ("add-shot", "--workspace", "acme", "--storyboard", board["id"], "--provider", "local")
+    add = ("add-shot", "--workspace", "acme", f"--storyboard={board['id']}", "--provider", "local")
     code, _, err = run("storyboard", *add, "--model", "preview-nothing", "--prompt", "x")
     assert code == 2 and "preview-nothing" in err
     code, _, err = run("storyboard", *add, "--model", "preview-t2v", "--take", "nope")
@@ -98,11 +98,11 @@ def test_a_shot_of_an_unknown_model_or_an_export_without_takes_exits_2(world):
     assert not Shot.objects.exists()
     code, _, err = run("storyboard", *add, "--model", "preview-t2v", "--prompt", "x")
     assert code == 0
-    code, _, err = run("storyboard", "export", "--workspace", "acme", "--storyboard", board["id"])
+    code, _, err = run("storyboard", "export", "--workspace", "acme", f"--storyboard={board['id']}")
     assert code == 2 and "Choose a finished take for shot 1" in err
     assert not Export.objects.exists()
     # Another workspace's storyboard is not found through this one.
-    code, _, err = run("storyboard", "export", "--workspace", "rival", "--storyboard", board["id"])
+    code, _, err = run("storyboard", "export", "--workspace", "rival", f"--storyboard={board['id']}")
     assert code == 2 and "no storyboard" in err
 
 
@@ -110,7 +110,7 @@ def test_shots_generated_in_turn_from_the_command_line_continue_from_the_last_fr
     code, board, err = run(
         "storyboard", "create", "--workspace", "acme", "--name", "Kite", "--size", "320x180", "--json"
     )
-    add = ("add-shot", "--workspace", "acme", "--storyboard", board["id"], "--provider", "local", "--json")
+    add = ("add-shot", "--workspace", "acme", f"--storyboard={board['id']}", "--provider", "local", "--json")
     run("storyboard", *add, "--model", "preview-t2v", "--prompt", "the kite rises", "--duration", "2")
     run(
         "storyboard",
@@ -124,7 +124,7 @@ def test_shots_generated_in_turn_from_the_command_line_continue_from_the_last_fr
         "--continuity",
         "last_frame",
     )
-    gen = ("generate", "--workspace", "acme", "--storyboard", board["id"], "--wait", "--choose", "--json")
+    gen = ("generate", "--workspace", "acme", f"--storyboard={board['id']}", "--wait", "--choose", "--json")
     code, first, err = run("storyboard", *gen, "--shot", "1")
     assert code == 0, err
     code, second, err = run("storyboard", *gen, "--shot", "2")
@@ -136,6 +136,14 @@ def test_shots_generated_in_turn_from_the_command_line_continue_from_the_last_fr
     code, _, err = run("storyboard", *gen, "--shot", "3")
     assert code == 2 and "has no shot 3" in err
     code, film, err = run(
-        "storyboard", "export", "--workspace", "acme", "--storyboard", board["id"], "--json"
+        "storyboard", "export", "--workspace", "acme", f"--storyboard={board['id']}", "--json"
     )
     assert code == 0 and film["status"] == "succeeded", err
+
+
+def test_an_id_that_begins_with_a_dash_is_given_with_an_equals_sign(world):
+    Storyboard.objects.create(
+        workspace=world.workspace, project=world.project, name="Kite", public_id="-dashed-id-00000"
+    )
+    code, _, err = run("storyboard", "export", "--workspace", "acme", "--storyboard=-dashed-id-00000")
+    assert code == 2 and "no shots yet" in err  # found, and refused for what it lacks

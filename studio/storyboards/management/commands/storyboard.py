@@ -7,7 +7,7 @@
 
 Validated by the same services as the web pages. ``generate`` queues one take of a shot (with --wait it
 drives it here, as ``generate --wait`` does) and prints what ``generate --json`` prints; ``export`` runs the
-job in this process. With --json each prints one object. Exit codes: 0 done (or queued); 1 the take or the
+job in this process. With --json each prints one object. Give ids as ``--storyboard=ID`` (an id may begin with "-"). Exit codes: 0 done (or queued); 1 the take or the
 export failed; 2 bad input (nothing was saved).
 """
 
@@ -115,7 +115,7 @@ class Command(BaseCommand):
         create.add_argument("--fps", type=int, default=16)
         create.add_argument("--crossfade", type=float, default=0.0, help="seconds between shots")
         for p in (add, generate, export):
-            p.add_argument("--storyboard", required=True, help="the storyboard's id")
+            p.add_argument("--storyboard", required=True, help="the storyboard's id (as --storyboard=ID)")
         generate.add_argument("--shot", type=int, required=True, help="the shot's position (1 is the first)")
         generate.add_argument("--wait", action="store_true", help="drive the job to its end here")
         generate.add_argument("--timeout", type=float, default=None)
@@ -134,7 +134,9 @@ class Command(BaseCommand):
         add.add_argument("--param", action="append", default=[], help="KEY=VALUE (repeatable)")
         add.add_argument("--continuity", default="none", choices=Shot.Continuity.values)
         add.add_argument("--position", type=int)
-        add.add_argument("--take", help="id of a finished generation of the project: the shot's chosen take")
+        add.add_argument(
+            "--take", help="id of a finished generation of the project, as --take=ID: the shot's chosen take"
+        )
         add.add_argument("--in", dest="in_point", type=float, default=0.0, help="seconds into the take")
         add.add_argument("--out", dest="out_point", type=float, help="seconds into the take")
 
