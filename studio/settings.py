@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "studio.providers",
     "studio.generations",
     "studio.sharing",
+    "studio.storyboards",
 ]
 
 MIDDLEWARE = [

@@ -20,6 +20,7 @@ urlpatterns = [
     path("w/<slug:slug>/masks/", include("studio.assets.mask_urls")),
     path("w/<slug:slug>/prompts/", include("studio.prompts.urls")),
     path("w/<slug:slug>/images/", include("studio.assets.image_urls")),
+    path("w/<slug:slug>/storyboards/", include("studio.storyboards.urls")),
     path("w/<slug:slug>/assets/upload/", asset_views.asset_upload, name="asset_upload"),
     path("w/<slug:slug>/assets/<str:asset_id>/", asset_views.asset_file, name="asset_file"),
     path("public/assets/<str:token>/<str:name>", asset_views.public_asset, name="public_asset"),

@@ -18,6 +18,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.conftest import World
+from tests.storyboard_helpers import a_shot, a_storyboard, an_export
 from tests.test_images import image_crop_data, image_upload_data
 
 
@@ -192,6 +193,17 @@ ROUTES: dict[str, Route] = {
     "workspaces:invite_revoke": Route("POST", invite, "owner"),
     "projects:create": Route("POST", ws, "write", lambda w: {"name": "New"}),
     "projects:detail": Route("GET", proj, "read"),
+    "storyboards:export_file": Route("GET", an_export, "read"),
+    "storyboards:export_share": Route("POST", an_export, "write"),
+    "storyboards:index": Route("GET", proj, "read"),
+    "storyboards:create": Route("POST", proj, "write", lambda w: {"name": "Film"}),
+    "storyboards:detail": Route("GET", a_storyboard, "read"),
+    "storyboards:shot_add": Route("POST", a_storyboard, "write", lambda w: {"model": "local:preview-t2v"}),
+    "storyboards:shot_move": Route("POST", a_shot, "write", lambda w: {"direction": "up"}),
+    "storyboards:shot_take": Route("POST", a_shot, "write"),
+    "storyboards:shot_trim": Route("POST", a_shot, "write", lambda w: {"in_point": "0"}),
+    "storyboards:shot_generate": Route("POST", a_shot, "write"),
+    "storyboards:export_create": Route("POST", a_storyboard, "write"),
     "projects:rename": Route("POST", proj, "write", lambda w: {"name": "Renamed"}),
     "projects:archive": Route("POST", proj, "write"),
     "generations:create": Route(

@@ -121,6 +121,7 @@ NOT_PAGES = {
     "masks:mask_frame": "a media file",
     "public_asset": "a media file",
     "shared_media": "a media file",
+    "storyboards:export_file": "a media file",
     "prompts:template_parts": "JSON",
     "generations:card": "an htmx fragment, part of the project page",
     "generations:news": "an htmx fragment, part of the project page",

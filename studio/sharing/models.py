@@ -6,7 +6,7 @@ from studio.ids import new_token
 
 
 class ShareLink(models.Model):
-    """A public, revocable window onto one generation or one project's gallery.
+    """A public, revocable window onto one generation, one project's gallery or one storyboard's film.
 
     The token is 256 random bits; it is the only thing the public pages look at (never the session).
     """
@@ -14,6 +14,7 @@ class ShareLink(models.Model):
     class Scope(models.TextChoices):
         GENERATION = "generation", "One video"
         PROJECT = "project", "A project's gallery"
+        EXPORT = "export", "A storyboard's film"
 
     token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
     workspace = models.ForeignKey(
@@ -25,6 +26,9 @@ class ShareLink(models.Model):
     )
     project = models.ForeignKey(
         "projects.Project", on_delete=models.CASCADE, null=True, blank=True, related_name="share_links"
+    )
+    export = models.ForeignKey(
+        "storyboards.Export", on_delete=models.CASCADE, null=True, blank=True, related_name="share_links"
     )
     include_recipe = models.BooleanField(default=False, help_text="Show the prompt and settings to viewers.")
     created_by = models.ForeignKey(
@@ -40,15 +44,25 @@ class ShareLink(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=(
-                    models.Q(scope="generation", generation__isnull=False, project__isnull=True)
-                    | models.Q(scope="project", project__isnull=False, generation__isnull=True)
+                    models.Q(
+                        scope="generation",
+                        generation__isnull=False,
+                        project__isnull=True,
+                        export__isnull=True,
+                    )
+                    | models.Q(
+                        scope="project", project__isnull=False, generation__isnull=True, export__isnull=True
+                    )
+                    | models.Q(
+                        scope="export", export__isnull=False, generation__isnull=True, project__isnull=True
+                    )
                 ),
-                name="share_link_has_its_target",
+                name="share_link_has_one_target",
             )
         ]
 
     def __str__(self) -> str:
-        return f"share link for {self.generation or self.project}"
+        return f"share link for {self.generation or self.project or self.export}"
 
     @property
     def is_active(self) -> bool:

@@ -30,6 +30,8 @@ def _link_or_404(token: str) -> ShareLink:
 
 
 def _shared_generations(link: ShareLink):
+    if link.scope == ShareLink.Scope.EXPORT:
+        return Generation.objects.none()
     if link.scope == ShareLink.Scope.GENERATION:
         return Generation.objects.filter(pk=link.generation_id, status=Generation.Status.SUCCEEDED)
     return (
@@ -54,6 +56,12 @@ def shared_media(request, token: str, generation_id: str, kind: str):
     if kind not in ("mp4", "jpg"):
         raise Http404
     link = _link_or_404(token)
+    if link.scope == ShareLink.Scope.EXPORT:  # a storyboard's film: its own id, the video only
+        export = link.export
+        if kind != "mp4" or generation_id != export.public_id or not export.file:
+            raise Http404
+        name = export.download_name() if link.include_recipe else f"studio-{export.public_id}.mp4"
+        return _private(serve_file(request, export.file, content_type="video/mp4", download_name=name))
     generation = (
         _shared_generations(link).filter(public_id=generation_id).select_related("prompt", "project").first()
     )

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class StoryboardsConfig(AppConfig):
+    name = "studio.storyboards"
+    label = "storyboards"
