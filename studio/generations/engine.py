@@ -29,6 +29,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from studio.assets.probe import ProbeError, make_poster, probe_av
+from studio.generations import live
 from studio.generations.models import Generation, GenerationInput, result_path
 from studio.generations.states import transition
 from studio.net import FetchError
@@ -369,7 +370,8 @@ def _apply_progress(generation: Generation, provider, progress: Progress) -> Non
         started = progress.state == RemoteState.RUNNING and status == S.SUBMITTED
         if started and transition(gid, src=S.SUBMITTED, dst=S.RUNNING, **fields):
             return
-        Generation.objects.filter(pk=gid, status=status).update(updated_at=timezone.now(), **fields)
+        if Generation.objects.filter(pk=gid, status=status).update(updated_at=timezone.now(), **fields):
+            live.notify(gid)  # the card's progress
         return
     if progress.state == RemoteState.SUCCEEDED:
         if status != S.DOWNLOADING:
