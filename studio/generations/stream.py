@@ -11,7 +11,8 @@ import contextlib
 import time
 
 from asgiref.sync import sync_to_async
-from django.http import HttpRequest, StreamingHttpResponse
+from django.core.handlers.asgi import ASGIRequest
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -27,8 +28,12 @@ RETRY_MS = 2000  # the browser's wait before it reconnects
 
 @quiet
 @require_GET
-async def gallery_stream(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+async def gallery_stream(request: HttpRequest, slug: str) -> HttpResponse:
     membership = await sync_to_async(get_membership)(request, slug)
+    if not isinstance(request, ASGIRequest):
+        # Under WSGI (runserver, the test live server) a stream would hold a thread for as long as the tab
+        # stays open. 204 tells the browser there is no stream here: the page's polls carry it instead.
+        return HttpResponse(status=204)
     since = live.parse_event_id(request.headers.get("Last-Event-ID", "")) or live.parse_event_id(
         request.GET.get("since", "")
     )
