@@ -39,6 +39,7 @@ def test_under_wsgi_there_is_no_stream_and_the_door_is_the_pages(world, persona,
 
 def test_the_hub_pushes_what_a_card_shows_and_not_a_claim(world):
     hub = live.Hub()
+    assert hub._changed([], True) == []  # the first look learns what cards show
     g = make_generation(world.workspace, project=world.project, status=S.RUNNING)
     first = hub._changed([], True)
     assert [e.name for e in first] == [f"gen-{g.public_id}", "news"]

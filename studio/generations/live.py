@@ -35,7 +35,9 @@ CHANNEL = "studio:live"
 CHECK_SECONDS = 1.0  # the database check on the embedded default
 SAFETY_SECONDS = 5.0  # with Redis: the whole window again, for a message lost on the way
 OVERLAP = timedelta(seconds=3)  # a write stamped before another may commit after it: look back this far
-QUEUE_SIZE = 256  # events a slow tab may have waiting; past it the tab is dropped and catches up on reconnect
+QUEUE_SIZE = (
+    1000  # events a slow tab may have waiting; past it the tab is dropped and catches up on reconnect
+)
 CATCH_UP_ROWS = 200
 FORGET_AFTER = timedelta(minutes=10)
 
@@ -187,6 +189,7 @@ class Hub:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._listening: asyncio.Event | None = None
+        self._primed: asyncio.Event | None = None
         self._pending: set[int] = set()
         # One thread for the hub's database work, so it keeps one connection instead of one per check.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="live")
@@ -211,9 +214,10 @@ class Hub:
                 del self.subscribers[sub.workspace_id]
 
     async def listening(self, timeout: float = 2.0) -> None:
-        """Wait (a little, once per process) until messages are heard, so a new tab misses none."""
+        """Wait (a little, once per process) until the hub has its first look and hears messages: what
+        changed before that a new tab's catch-up sends, what changes after it the hub does."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._listening.wait(), timeout)
+            await asyncio.wait_for(asyncio.gather(self._primed.wait(), self._listening.wait()), timeout)
 
     @property
     def open_streams(self) -> int:
@@ -242,6 +246,7 @@ class Hub:
         self._loop = loop
         self._wake = asyncio.Event()
         self._listening = asyncio.Event()
+        self._primed = asyncio.Event()
         if not redis_url():
             self._listening.set()
         self._task = loop.create_task(self._run(), name="studio-live-hub")
@@ -253,6 +258,10 @@ class Hub:
         interval = SAFETY_SECONDS if listener else CHECK_SECONDS
         last_full = 0.0
         try:
+            if self._cursor is None:
+                with contextlib.suppress(Exception):
+                    await loop.run_in_executor(self._executor, self._check, [], True)
+            self._primed.set()
             while not self.closing:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=interval)
@@ -313,7 +322,10 @@ class Hub:
     def _changed(self, pks: list[int], full: bool) -> list[Event]:
         self.checks += 1
         now = timezone.now()
-        if self._cursor is None:
+        priming = self._cursor is None
+        if priming:
+            # The first look only learns what the cards show now: a tab opened before it catches up by
+            # itself (its ``since``), and pushing every recent row to it again would be a burst of nothing.
             self._cursor = now - OVERLAP
         wanted = Q(pk__in=pks)
         if full:
@@ -336,6 +348,8 @@ class Hub:
             # Finished rows leave the window for good; running ones are kept so a claim pushes nothing.
             if (finished and stamp < self._cursor - OVERLAP * 2) or stamp < forget:
                 del self._seen[pk]
+        if priming:
+            return []
         events = render_events(changed)
         events += [news_event(ws, stamp) for ws, stamp in news.items()]
         return events
