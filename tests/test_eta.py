@@ -15,10 +15,19 @@ S = Generation.Status
 
 
 @pytest.fixture(autouse=True)
-def _no_cached_history():
+def _no_cached_history(monkeypatch):
     eta._cache.clear()
+    monkeypatch.setattr(eta, "POLL_BY_HISTORY", True)
     yield
     eta._cache.clear()
+
+
+def test_the_engine_keeps_the_providers_cadence_while_polling_by_history_is_off(world, monkeypatch):
+    monkeypatch.setattr(eta, "POLL_BY_HISTORY", False)
+    for seconds in (58, 59, 60, 60, 61, 62) * 4:
+        finished(world, seconds)
+    g = make_generation(world.workspace, project=world.project, status=S.RUNNING, submitted_at=timezone.now())
+    assert eta.next_poll_delay(g, default=4.0) == 4.0
 
 
 def finished(world, seconds: float, **kind):
@@ -34,13 +43,13 @@ def finished(world, seconds: float, **kind):
 
 
 def test_the_running_time_is_the_median_and_one_stuck_job_does_not_move_it():
-    found = eta.from_durations([58, 60, 61, 59, 62, 60, 900])
+    found = eta.from_durations([58, 60, 61, 59, 62, 60, 900] * 3)
     assert found.median == 60
     assert 1 <= found.spread < 3
 
 
-def test_fewer_than_five_finished_jobs_are_no_history():
-    assert eta.from_durations([60, 61, 59, 60]) is None
+def test_fewer_than_twenty_finished_jobs_are_no_history():
+    assert eta.from_durations([60, 61, 59, 60] * 4) is None
 
 
 def test_a_cold_start_keeps_the_providers_cadence(world):
@@ -49,7 +58,7 @@ def test_a_cold_start_keeps_the_providers_cadence(world):
 
 
 def test_with_history_it_polls_once_early_then_densely_around_the_expected_finish(world):
-    for seconds in (58, 59, 60, 60, 61, 62):
+    for seconds in (58, 59, 60, 60, 61, 62) * 4:
         finished(world, seconds)
     finished(world, 5, duration=2)  # another kind: not counted
     now = timezone.now()
@@ -70,7 +79,7 @@ def test_the_vendors_own_eta_wins(world):
 
 
 def test_a_running_card_shows_the_time_left_and_a_progress_bar(world):
-    for seconds in (58, 59, 60, 60, 61, 62):
+    for seconds in (58, 59, 60, 60, 61, 62) * 4:
         finished(world, seconds)
     g = make_generation(
         world.workspace, project=world.project, status=S.RUNNING, progress=0.4, submitted_at=timezone.now()
