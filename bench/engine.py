@@ -12,7 +12,11 @@ Prints ``name value unit`` lines:
   the poll cadence: the vendor does not call us);
 - the gallery card polls its fragment every 2 s, which adds 0-2 s (mean 1 s) before a person sees it.
 
-    .venv/bin/python bench/engine.py [--jobs 1000] [--latency 0.08] [--spread 40] [--database-url URL]
+- with --history, a second round of the same jobs runs after the first, whose finished jobs are the kind's
+  history (studio/generations/eta.py); both rounds' figures are printed side by side.
+
+    .venv/bin/python bench/engine.py [--jobs 1000] [--latency 0.08] [--start 20] [--spread 40] [--history]
+        [--database-url URL]
 """
 
 from __future__ import annotations
@@ -42,6 +46,11 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--spread", type=float, default=40.0, help="jobs finish over this many seconds")
     parser.add_argument("--tick", type=float, default=1.0, help="seconds between sweeps (beat)")
     parser.add_argument("--database-url", default="", help="default: a fresh SQLite file")
+    parser.add_argument(
+        "--history",
+        action="store_true",
+        help="run twice: once as today (no history of the kind), then again with the first run as history",
+    )
     return parser.parse_args()
 
 
@@ -59,7 +68,7 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from studio.generations import engine  # noqa: E402
+from studio.generations import engine, eta  # noqa: E402
 from studio.generations.models import Generation  # noqa: E402
 from studio.projects.models import Project  # noqa: E402
 from studio.prompts.models import Prompt  # noqa: E402
@@ -109,21 +118,17 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
-def main() -> None:
-    call_command("migrate", verbosity=0)
-    settings.STUDIO_PROVIDERS = {
-        **settings.STUDIO_PROVIDERS,
-        "bench": {"BACKEND": "__main__.SlowVendor", "OPTIONS": {}},
-    }
-    render(RenderSpec(task="t2v", width=320, height=192, duration=1.0, prompt="bench"), str(SAMPLE))
-    workspace = Workspace.objects.create(slug="bench", name="Bench")
-    project = Project.objects.create(workspace=workspace, name="Bench")
-    prompt = Prompt.objects.create(workspace=workspace, project=project, text="bench")
+def one_round(label: str, workspace, project, prompt) -> dict:
+    """Put ``--jobs`` jobs in flight at once and sweep until every one is stored; the round's figures."""
+    for key in CALLS:
+        CALLS[key] = 0
+    eta._cache.clear()  # the history as it stands now, not as a minute ago
     start = time.time()
     now = timezone.now()
-    rows = []
+    rows, ids = [], []
     for i in range(ARGS.jobs):
-        ext = f"job-{i}"
+        ext = f"{label}-{i}"
+        ids.append(ext)
         DONE_AT[ext] = start + ARGS.start + random.uniform(0, ARGS.spread)
         rows.append(
             Generation(
@@ -141,11 +146,6 @@ def main() -> None:
         )
     Generation.objects.bulk_create(rows, batch_size=500)
     base_rss = rss_mb()
-    print(
-        f"# {ARGS.jobs} jobs in flight, one process, sweep every {ARGS.tick}s with {engine.SWEEP_THREADS} threads, "
-        f"vendor latency {ARGS.latency * 1000:.0f} ms/call, jobs finish {ARGS.start:.0f}-{ARGS.start + ARGS.spread:.0f}s in, "
-        f"database {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, python {sys.version.split()[0]}, {os.cpu_count()} cores"
-    )
     sweeps, slow_ticks = 0, 0
     while Generation.objects.exclude(status__in=Generation.FINISHED).exists():
         tick = time.time()
@@ -157,29 +157,54 @@ def main() -> None:
         if time.time() - start > ARGS.start + ARGS.spread + 300:
             print("# gave up waiting")
             break
-    elapsed = time.time() - start
-    done = list(
-        Generation.objects.filter(status=Generation.Status.SUCCEEDED).values_list(
-            "external_id", "finished_at"
-        )
-    )
+    mine = Generation.objects.filter(external_id__in=ids)
+    done = list(mine.filter(status=Generation.Status.SUCCEEDED).values_list("external_id", "finished_at"))
     stored = {ext: fin.timestamp() for ext, fin in done}
     engine_delay = [stored[e] - HEARD[e] for e in stored if e in HEARD]
     vendor_delay = [stored[e] - DONE_AT[e] for e in stored]
-    failed = Generation.objects.exclude(status=Generation.Status.SUCCEEDED).count()
-    print(f"jobs_succeeded {len(done)} jobs")
-    print(f"jobs_not_succeeded {failed} jobs")
-    print(f"rss_peak {rss_mb():.0f} MB")
-    print(f"rss_growth_during_run {rss_mb() - base_rss:.0f} MB")
-    print(f"polls {CALLS['poll']} requests")
-    print(f"polls_per_job {CALLS['poll'] / max(1, ARGS.jobs):.1f} requests")
-    print(f"downloads {CALLS['download']} requests")
-    print(f"sweeps {sweeps} ticks ({slow_ticks} took longer than a tick)")
-    print(f"done_to_stored_p50 {statistics.median(engine_delay):.2f} s")
-    print(f"done_to_stored_p95 {pct(engine_delay, 0.95):.2f} s")
-    print(f"vendor_done_to_stored_p50 {statistics.median(vendor_delay):.2f} s")
-    print(f"vendor_done_to_stored_p95 {pct(vendor_delay, 0.95):.2f} s")
-    print(f"wall {elapsed:.0f} s")
+    return {
+        "jobs_succeeded": (len(done), "jobs"),
+        "jobs_not_succeeded": (mine.exclude(status=Generation.Status.SUCCEEDED).count(), "jobs"),
+        "rss_peak": (round(rss_mb()), "MB"),
+        "rss_growth_during_run": (round(rss_mb() - base_rss), "MB"),
+        "polls": (CALLS["poll"], "requests"),
+        "polls_per_job": (round(CALLS["poll"] / max(1, ARGS.jobs), 1), "requests"),
+        "downloads": (CALLS["download"], "requests"),
+        "sweeps": (sweeps, f"ticks ({slow_ticks} took longer than a tick)"),
+        "done_to_stored_p50": (round(statistics.median(engine_delay), 2), "s"),
+        "done_to_stored_p95": (round(pct(engine_delay, 0.95), 2), "s"),
+        "vendor_done_to_stored_p50": (round(statistics.median(vendor_delay), 2), "s"),
+        "vendor_done_to_stored_p95": (round(pct(vendor_delay, 0.95), 2), "s"),
+        "wall": (round(time.time() - start), "s"),
+    }
+
+
+def main() -> None:
+    call_command("migrate", verbosity=0)
+    settings.STUDIO_PROVIDERS = {
+        **settings.STUDIO_PROVIDERS,
+        "bench": {"BACKEND": "__main__.SlowVendor", "OPTIONS": {}},
+    }
+    render(RenderSpec(task="t2v", width=320, height=192, duration=1.0, prompt="bench"), str(SAMPLE))
+    workspace = Workspace.objects.create(slug="bench", name="Bench")
+    project = Project.objects.create(workspace=workspace, name="Bench")
+    prompt = Prompt.objects.create(workspace=workspace, project=project, text="bench")
+    print(
+        f"# {ARGS.jobs} jobs in flight, one process, sweep every {ARGS.tick}s with {engine.SWEEP_THREADS} threads, "
+        f"vendor latency {ARGS.latency * 1000:.0f} ms/call, jobs finish {ARGS.start:.0f}-{ARGS.start + ARGS.spread:.0f}s in, "
+        f"database {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, python {sys.version.split()[0]}, {os.cpu_count()} cores"
+    )
+    cold = one_round("cold", workspace, project, prompt)
+    if not ARGS.history:
+        for name, (value, unit) in cold.items():
+            print(f"{name} {value} {unit}")
+    else:
+        # The first round's finished jobs are the kind's history: the second round polls by it.
+        eta.POLL_BY_HISTORY = True
+        warm = one_round("warm", workspace, project, prompt)
+        print("# name  without-history  with-history  unit (same run)")
+        for name, (value, unit) in cold.items():
+            print(f"{name} {value} {warm[name][0]} {unit}")
     shutil.rmtree(WORK, ignore_errors=True)
 
 

@@ -24,6 +24,8 @@ saying so, if unreachable).
     .venv/bin/python bench/load.py [--clients 50] [--duration 20] [--rows 2000] [--workers 2] [--threads 4]
         [--keep-alive 5] [--think 0] [--page-every 20] [--both]
         [--database-url postgres://postgres@127.0.0.1:5432/postgres]
+    .venv/bin/python bench/load.py --streams 1000 [--idle 10] [--flips 20] [--redis-url redis://127.0.0.1:6379/11]
+        (stream mode: tabs holding the gallery's event stream; see bench/streams.py)
 """
 
 from __future__ import annotations
@@ -92,6 +94,12 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--page-every", type=int, default=20, help="every Nth request is a full page load")
     parser.add_argument("--database-url", default="", help="a PostgreSQL server to make a throwaway db on")
     parser.add_argument("--both", action="store_true", help="SQLite, then PostgreSQL")
+    stream = parser.add_argument_group("stream mode (bench/streams.py)")
+    stream.add_argument("--streams", type=int, default=0, help="open tabs holding the event stream")
+    stream.add_argument("--idle", type=float, default=10.0, help="seconds idle, for CPU per open tab")
+    stream.add_argument("--flips", type=int, default=20, help="running cards set to succeeded")
+    stream.add_argument("--flip-every", type=float, default=0.5, help="seconds between two of them")
+    stream.add_argument("--redis-url", default="", help="Redis as the broker: changes by pub/sub")
     args = parser.parse_args()
     if not 1 <= args.clients <= MAX_CLIENTS:
         parser.error(f"--clients must be between 1 and {MAX_CLIENTS}")
@@ -616,6 +624,13 @@ def interrupt(signum: int, frame: object) -> None:
 def main() -> None:
     args = parse()
     signal.signal(signal.SIGTERM, interrupt)  # `timeout`, a CI runner: clean up as on Ctrl-C
+    if args.streams:
+        import streams
+
+        if args.redis_url and urlsplit(args.redis_url).hostname != LOOPBACK:
+            raise SystemExit(f"--redis-url: this bench only talks to {LOOPBACK}")
+        streams.run("postgresql" if args.database_url else "sqlite", args.database_url, args)
+        return
     results = []
     if args.both or not args.database_url:
         results.append(run("sqlite", "", args))

@@ -222,6 +222,7 @@ ROUTES: dict[str, Route] = {
     "generations:video": Route("GET", finished_generation, "read"),
     "generations:share": Route("POST", finished_generation, "write"),
     "generations:news": Route("GET", ws, "read"),
+    "generations:live": Route("GET", ws, "read"),  # 204 under WSGI; the stream itself: test_live_stream.py
     "generations:delete": Route("POST", finished_generation, "write"),
     "generations:rate": Route("POST", finished_generation, "read", lambda w: {"favorite": "1"}),
     "compare": Route("GET", ws, "read"),

@@ -125,6 +125,7 @@ NOT_PAGES = {
     "prompts:template_parts": "JSON",
     "generations:card": "an htmx fragment, part of the project page",
     "generations:news": "an htmx fragment, part of the project page",
+    "generations:live": "an event stream (204 under WSGI), not a page",
     "masks:painter": "an htmx fragment, checked inside the job form by tests/browser/test_journeys.py",
 }
 # A logged-in owner is sent on from these; the anonymous case checks the page itself.

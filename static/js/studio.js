@@ -37,3 +37,27 @@ document.addEventListener("change", (event) => {
 document.addEventListener("htmx:beforeRequest", (event) => {
   if (document.visibilityState !== "visible" && event.detail.elt.matches?.("[data-poll-visible]")) event.preventDefault();
 });
+// Live updates: while the gallery's event stream is open, cards and "anything new" change on its events
+// and their polls stand down; when it drops, the polls run again until it is back. The stream's address
+// carries the last event's id, so a stream the extension has to open afresh still starts where it left off.
+const liveSource = (elt) => elt?.closest?.("[sse-connect]");
+document.addEventListener("htmx:sseOpen", (event) => { event.target.dataset.live = "open"; });
+document.addEventListener("htmx:sseError", (event) => { delete event.target.dataset.live; });
+document.addEventListener("htmx:sseClose", (event) => { delete event.target.dataset.live; });
+// A card's event is seen before it swaps (its element leaves the page with the swap); news after.
+const rememberEventId = (event) => {
+  const id = event.detail?.lastEventId;
+  const source = liveSource(event.target);
+  if (!id || !source) return;
+  const url = new URL(source.getAttribute("sse-connect"), document.baseURI);
+  url.searchParams.set("since", id);
+  source.setAttribute("sse-connect", url.pathname + url.search);
+};
+document.addEventListener("htmx:sseBeforeMessage", rememberEventId);
+document.addEventListener("htmx:sseMessage", rememberEventId);
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const elt = event.detail.elt;
+  if (!elt.matches?.("[data-poll-fallback]") || liveSource(elt)?.dataset.live !== "open") return;
+  const cause = event.detail.requestConfig?.triggeringEvent?.type || "";
+  if (!cause.startsWith("sse:")) event.preventDefault(); // a poll, while the stream carries the news
+});

@@ -29,6 +29,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from studio.assets.probe import ProbeError, make_poster, probe_av
+from studio.generations import eta, live
 from studio.generations.models import Generation, GenerationInput, result_path
 from studio.generations.states import transition
 from studio.net import FetchError
@@ -405,7 +406,11 @@ def _apply_progress(generation: Generation, provider, progress: Progress) -> Non
             "lease_until": None,
             # ``polls`` already counts this poll (the claim added it): the delay after poll n is step n-1.
             "next_poll_at": timezone.now()
-            + timedelta(seconds=provider.next_poll_delay(generation.polls - 1)),
+            + timedelta(
+                seconds=eta.next_poll_delay(
+                    generation, default=provider.next_poll_delay(generation.polls - 1), raw=progress.raw
+                )
+            ),
             "error_kind": "",
             "error_code": "",
             "error_message": "",
@@ -414,7 +419,8 @@ def _apply_progress(generation: Generation, provider, progress: Progress) -> Non
         started = progress.state == RemoteState.RUNNING and status == S.SUBMITTED
         if started and transition(gid, src=S.SUBMITTED, dst=S.RUNNING, **fields):
             return
-        Generation.objects.filter(pk=gid, status=status).update(updated_at=timezone.now(), **fields)
+        if Generation.objects.filter(pk=gid, status=status).update(updated_at=timezone.now(), **fields):
+            live.notify(gid)  # the card's progress
         return
     if progress.state == RemoteState.SUCCEEDED:
         if status != S.DOWNLOADING:

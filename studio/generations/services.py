@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from studio.assets.services import media_info
-from studio.generations import limits
+from studio.generations import limits, live
 from studio.generations.models import Generation, GenerationInput, Rating
 from studio.generations.recipe import Recipe
 from studio.generations.states import transition
@@ -140,6 +140,7 @@ def create_generation(
             project=project,
         )
         transaction.on_commit(lambda: _nudge(generation.pk))
+        live.notify(generation.pk)  # open galleries show the new card
     return generation
 
 

@@ -57,4 +57,9 @@ def transition(
     query = Generation.objects.filter(pk=generation_id, status__in=sources)
     if lease_expired_before is not None:
         query = query.filter(Q(lease_until__isnull=True) | Q(lease_until__lte=lease_expired_before))
-    return query.update(status=dst, updated_at=now, **fields) == 1
+    won = query.update(status=dst, updated_at=now, **fields) == 1
+    if won:
+        from studio.generations import live
+
+        live.notify(generation_id)  # open galleries swap the card (a no-op without Redis)
+    return won

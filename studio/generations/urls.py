@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from studio.generations import views
+from studio.generations import stream, views
 from studio.sharing import views as sharing_views
 
 app_name = "generations"
@@ -12,6 +12,7 @@ urlpatterns = [
     path("new/<str:project_id>/", views.generation_create, name="create"),
     path("new/<str:project_id>/preview/", views.generation_preview, name="preview"),
     path("news/", views.gallery_news, name="news"),
+    path("live/", stream.gallery_stream, name="live"),
     path("<str:generation_id>/", views.generation_detail, name="detail"),
     path("<str:generation_id>/card/", views.generation_card, name="card"),
     path("<str:generation_id>/cancel/", views.generation_cancel, name="cancel"),

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from studio.assets.services import SLOT_KINDS, create_asset
 from studio.assets.serving import serve_file
-from studio.generations import limits, selectors, services
+from studio.generations import limits, live, selectors, services
 from studio.generations.filters import GalleryFilterForm
 from studio.generations.forms import GenerationForm, LimitsForm, job_catalog
 from studio.generations.models import Generation
@@ -242,6 +242,7 @@ def _gallery_context(request, membership, project=None) -> dict:
         "generations": generations,
         "next_cursor": next_cursor,
         "news_cursor": news_cursor,
+        "live_since": live.event_id(timezone.now()),  # the stream sends what changed after this page
         "query": params.urlencode(),
         "gallery_url": request.path,
         "partial": _fragment(request),

@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django import template
 from django.utils import timezone
@@ -27,3 +27,14 @@ def asset_facts(asset) -> str:
     from studio.assets.models import describe_asset
 
     return describe_asset(asset)
+
+
+@register.filter
+def eta_left(g) -> str:
+    """A running job's expected time left, from its kind's history or the vendor ("about 40 s left")."""
+    from studio.generations.eta import seconds_left
+
+    left = seconds_left(g)
+    if left is None:
+        return ""
+    return "finishing" if left == 0 else f"about {elapsed(timezone.now() - timedelta(seconds=left))} left"

@@ -46,13 +46,16 @@ class Command(BaseCommand):
                 python,
                 "-m",
                 "gunicorn",
-                "studio.wsgi",
+                # ASGI: pages run as before, and each tab's event stream waits in the event loop, not a thread.
+                "studio.asgi:application",
+                "--worker-class",
+                "uvicorn_worker.UvicornWorker",
                 "--bind",
                 f"{host}:{port}",
                 "--workers",
                 "2",
-                "--threads",
-                "4",
+                "--graceful-timeout",
+                "10",
                 # Longer than the gallery's 2 s and 4 s polls: at gunicorn's default of 2 s, one poll in
                 # twenty met a connection being closed under it (bench/load.py).
                 "--keep-alive",
