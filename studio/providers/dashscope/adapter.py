@@ -248,7 +248,7 @@ class DashScopeProvider(HttpProvider):
                 "no_result",
                 "DashScope finished but gave no video URL.",
             )
-        elif state == RemoteState.FAILED:  # terminal, InternalError too: a retry is a new job (§7.3)
+        elif state == RemoteState.FAILED:  # terminal, InternalError too: a retry is a new job
             code = str(output.get("code") or "")
             message = _explain(code, str(output.get("message") or ""))
         elif state == RemoteState.LOST:  # the engine records it as "lost"

@@ -201,13 +201,12 @@ class DashScopeEmulator(VaceRequests, Emulator):
 
     # -------------------------------------------------------------- submit
     def submit(self, request: Request, _match) -> Reply:
-        self.require_bearer(request)
-        if (request.header("x-dashscope-async") or "").strip().lower() != "enable":
+        if (
+            self.bearer_ok(request)
+            and (request.header("x-dashscope-async") or "").strip().lower() != "enable"
+        ):
             return self.error(403, "AccessDenied", "current user api does not support synchronous calls")
-        refused = self.submit_fault_before()
-        if refused is not None:
-            return refused
-        body = self.json_object(request)
+        body = self.submit_opening(request)
         unknown = sorted(set(body) - {"model", "input", "parameters"})
         if unknown:
             raise self.invalid(f"Unknown field(s) in the request body: {', '.join(unknown)}")

@@ -314,6 +314,15 @@ class Emulator:
             return self._tasks.get(task_id)
 
     # -- faults around submits and polls
+    def submit_opening(self, request: Request) -> dict:
+        """What every submit checks first, in the vendors' order: the key, the faults that refuse before
+        anything is created, then the body as a JSON object (returned)."""
+        self.require_bearer(request)
+        refused = self.submit_fault_before()
+        if refused is not None:
+            raise Refusal(refused)
+        return self.json_object(request)
+
     def submit_fault_before(self) -> Reply | None:
         """Faults that refuse the submit before anything is created (none of them counts as a submit)."""
         for status in (429, 503):

@@ -53,11 +53,8 @@ STATES: dict[str, RemoteState] = {
 
 class JiekouProvider(HttpProvider):
     name = "jiekou"
-    # §7.5: first poll after ~5 s, then back off to a 10 s cap. Each result URL carries its own TTL, but
-    # it is not documented how long, so the studio fetches it as soon as it sees it.
-    first_poll_delay = 5.0
-    poll_steps = (2, 4, 6, 8, 10)
-    max_poll_interval = 10.0
+    # The base cadence (a first poll after 5 s, then up to a 10 s cap). Each result URL carries its own
+    # TTL, but how long is not documented, so the studio fetches it as soon as it sees it.
 
     forbidden_hint = "Some models need identity verification first."
     key_check_call = ("GET", RESULT_PATH, {"params": {"task_id": KEY_CHECK_ID}})

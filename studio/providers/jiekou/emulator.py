@@ -121,11 +121,7 @@ class JiekouEmulator(Emulator):
 
     # -------------------------------------------------------------- submit
     def submit(self, request: Request, _match) -> Reply:
-        self.require_bearer(request)
-        refused = self.submit_fault_before()
-        if refused is not None:
-            return refused
-        body = self.json_object(request)
+        body = self.submit_opening(request)
         width, height, seed = self._validate(body)
         if seed == -1:
             seed = self.random_seed(2**32 - 1)

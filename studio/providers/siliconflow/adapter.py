@@ -50,11 +50,8 @@ STATES: dict[str, RemoteState] = {
 
 class SiliconFlowProvider(HttpProvider):
     name = "siliconflow"
-    # §7.5: first poll after ~5 s, then back off to a 10 s cap, because the result URL lives only
-    # 10 minutes [001] and a job must be seen as done (and downloaded) well inside that window.
-    first_poll_delay = 5.0
-    poll_steps = (2, 4, 6, 8, 10)
-    max_poll_interval = 10.0
+    # The base cadence (a first poll after 5 s, then up to a 10 s cap): the result URL lives only
+    # 10 minutes [001], and a job must be seen as done (and downloaded) well inside that window.
 
     forbidden_hint = (
         "The account may not be allowed to use this model; it often needs real-name verification first."

@@ -84,11 +84,7 @@ class SiliconFlowEmulator(Emulator):
 
     # -------------------------------------------------------------- submit
     def submit(self, request: Request, _match) -> Reply:
-        self.require_bearer(request)
-        refused = self.submit_fault_before()
-        if refused is not None:
-            return refused
-        body = self.json_object(request)
+        body = self.submit_opening(request)
         width, height, seed = self._validate(body)
         task = self.create_task(
             body=body,
