@@ -39,9 +39,10 @@ log = logging.getLogger(__name__)
 S = Generation.Status
 REMOTE = Generation.AT_VENDOR
 SUBMIT_LEASE = timedelta(seconds=180)  # longer than any submit call may take
-POLL_LEASE = timedelta(seconds=300)  # covers a poll plus the download of a large result
+# Covers a poll plus the download of a large result; a row claimed by a worker that died waits this long
+# before another worker takes it (STUDIO_POLL_LEASE_SECONDS).
+POLL_LEASE = timedelta(seconds=settings.STUDIO_POLL_LEASE_SECONDS)
 MAX_SUBMIT_ATTEMPTS = 8
-SWEEP_THREADS = 16  # vendor calls in flight at once per process; each waits on the network, not the CPU
 
 
 def _backoff(attempt: int, retry_after: float | None = None) -> timedelta:
@@ -95,6 +96,7 @@ def build_spec(generation: Generation) -> JobSpec:
                 path=_local_path(asset.file),
                 content_type=asset.content_type,
                 url=url,
+                name=asset.file.name,
                 width=asset.width,
                 height=asset.height,
                 duration=asset.duration,
@@ -538,7 +540,9 @@ def _pool() -> ThreadPoolExecutor:
     with _pool_lock:
         pool = _pools.get(pid)
         if pool is None:
-            pool = ThreadPoolExecutor(max_workers=SWEEP_THREADS, thread_name_prefix="sweep")
+            # Vendor calls in flight at once per process (STUDIO_SWEEP_THREADS); each waits on the network,
+            # not the CPU, and keeps one database connection.
+            pool = ThreadPoolExecutor(max_workers=settings.STUDIO_SWEEP_THREADS, thread_name_prefix="sweep")
             _pools[pid] = pool
         return pool
 
@@ -549,13 +553,14 @@ def close_pool_connections() -> None:
     pool = _pools.get(os.getpid())
     if pool is None:
         return
-    barrier = threading.Barrier(SWEEP_THREADS)
+    threads = pool._max_workers
+    barrier = threading.Barrier(threads)
 
     def close() -> None:
         connection.close()
         barrier.wait(timeout=30)
 
-    for future in [pool.submit(close) for _ in range(SWEEP_THREADS)]:
+    for future in [pool.submit(close) for _ in range(threads)]:
         future.result()
 
 

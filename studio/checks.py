@@ -1,0 +1,91 @@
+"""System checks for a studio spread over many hosts (run by `manage.py check`, `migrate`, the release).
+
+- studio.E001: STUDIO_STORAGE=s3 without STUDIO_S3_BUCKET.
+- studio.E002: the bucket cannot be reached or does not exist (the release stops here, not a 500 later).
+- studio.W003: the workers' sweep threads may open more database connections than STUDIO_DB_MAX_CONNECTIONS.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core import checks
+
+
+@checks.register(checks.Tags.compatibility)
+def check_media_bucket(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    options = settings.STORAGES["default"].get("OPTIONS", {})
+    if not settings.STORAGES["default"]["BACKEND"].startswith("storages.backends.s3"):
+        return []
+    bucket = options.get("bucket_name")
+    if not bucket:
+        return [
+            checks.Error(
+                "STUDIO_STORAGE is s3 but STUDIO_S3_BUCKET is empty.",
+                hint="Set STUDIO_S3_BUCKET to a bucket that exists (the studio does not create it).",
+                id="studio.E001",
+            )
+        ]
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    endpoint = options.get("endpoint_url") or "AWS S3"
+    client = boto3.session.Session().client(
+        "s3",
+        endpoint_url=options.get("endpoint_url"),
+        region_name=options.get("region_name"),
+        aws_access_key_id=options.get("access_key"),
+        aws_secret_access_key=options.get("secret_key"),
+        # A storage that is down fails the check in seconds, not after boto's minutes of retries.
+        config=Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 1}),
+    )
+    try:
+        client.head_bucket(Bucket=bucket)
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        missing = code in ("404", "NoSuchBucket", "NotFound")
+        return [
+            checks.Error(
+                f"The media bucket {bucket!r} does not exist at {endpoint}."
+                if missing
+                else f"The media bucket {bucket!r} at {endpoint} refused the studio's keys ({code}).",
+                hint="Create the bucket first (docs/scaling.md, 'Media on S3'), or fix STUDIO_S3_BUCKET."
+                if missing
+                else "Check STUDIO_S3_ACCESS_KEY, STUDIO_S3_SECRET_KEY and STUDIO_S3_REGION.",
+                id="studio.E002",
+            )
+        ]
+    except (BotoCoreError, OSError) as exc:
+        return [
+            checks.Error(
+                f"The media bucket {bucket!r} cannot be reached at {endpoint}: {exc}",
+                hint="Check STUDIO_S3_ENDPOINT_URL and that the storage is up.",
+                id="studio.E002",
+            )
+        ]
+    return []
+
+
+def worker_connections() -> int:
+    """The database connections the workers may hold at once: every child's sweep threads, plus its own."""
+    return settings.STUDIO_WORKERS * settings.WORKER_CONCURRENCY * (settings.STUDIO_SWEEP_THREADS + 1)
+
+
+@checks.register(checks.Tags.database)
+def check_connection_budget(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    budget = settings.STUDIO_DB_MAX_CONNECTIONS
+    if not budget:
+        return []
+    need = worker_connections()
+    if need <= budget:
+        return []
+    return [
+        checks.Warning(
+            f"{settings.STUDIO_WORKERS} workers x {settings.WORKER_CONCURRENCY} children x "
+            f"({settings.STUDIO_SWEEP_THREADS} sweep threads + 1) may hold {need} database connections, "
+            f"more than STUDIO_DB_MAX_CONNECTIONS={budget}.",
+            hint="Lower STUDIO_SWEEP_THREADS or WORKER_CONCURRENCY, run fewer workers (STUDIO_WORKERS), "
+            "or raise PostgreSQL's max_connections (docs/scaling.md, 'A connection budget').",
+            id="studio.W003",
+        )
+    ]
