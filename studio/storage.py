@@ -36,9 +36,7 @@ def put(name: str, content: bytes | Path, *, storage: Storage = default_storage)
     root = local_root(storage)
     if root is not None:
         target = Path(storage.path(name))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(OSError):
-            os.chmod(target.parent, settings.FILE_UPLOAD_DIRECTORY_PERMISSIONS)
+        _folders(root, target.parent)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
         try:
             with os.fdopen(fd, "wb") as out:
@@ -94,6 +92,19 @@ def where(field_file) -> str:
         return str(Path(field_file.path).resolve())
     except NotImplementedError:
         return field_file.url
+
+
+def _folders(root: Path, folder: Path) -> None:
+    """Make ``folder`` and those between it and ``root`` with the media's folder mode, as Django's saves do."""
+    root.mkdir(parents=True, exist_ok=True)
+    made = []
+    while folder != root and not folder.exists():
+        made.append(folder)
+        folder = folder.parent
+    for path in reversed(made):
+        with contextlib.suppress(FileExistsError):
+            path.mkdir()
+        os.chmod(path, settings.FILE_UPLOAD_DIRECTORY_PERMISSIONS)
 
 
 def _missing(exc: OSError) -> bool:

@@ -94,6 +94,16 @@ def test_put_replaces_the_file_whole_and_read_tells_a_missing_one(any_storage, t
     assert sorted(any_storage.listdir(folder)[1]) == ["out.mp4", "state.json"]  # no part files left
 
 
+def test_local_media_keep_their_modes_for_files_written_for_other_processes(tmp_path, settings):
+    local = FileSystemStorage(location=tmp_path / "media")
+    (tmp_path / "media").mkdir()
+    storage.put("local-jobs/abc/state.json", b"{}", storage=local)
+    mode = lambda p: p.stat().st_mode & 0o777  # noqa: E731
+    assert mode(tmp_path / "media" / "local-jobs") == settings.FILE_UPLOAD_DIRECTORY_PERMISSIONS
+    assert mode(tmp_path / "media" / "local-jobs" / "abc") == settings.FILE_UPLOAD_DIRECTORY_PERMISSIONS
+    assert mode(tmp_path / "media" / "local-jobs" / "abc" / "state.json") == settings.FILE_UPLOAD_PERMISSIONS
+
+
 def test_copy_of_a_missing_file_says_so(any_storage, tmp_path):
     with pytest.raises(FileNotFoundError):
         storage.copy_to("local-jobs/none/out.mp4", tmp_path / "x.mp4", storage=any_storage)
