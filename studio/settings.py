@@ -7,6 +7,7 @@ settings table.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from datetime import timedelta
@@ -194,7 +195,8 @@ STATIC_URL = "static/"
 # Built by the release (collectstatic) into the code's own tree, not a host's data directory: every host
 # that runs this release serves the same files, whatever its STUDIO_DATA_DIR.
 STATIC_ROOT = Path(env("STUDIO_STATIC_ROOT", str(BASE_DIR / "staticfiles"))).resolve()
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every request while it is missing
+with contextlib.suppress(OSError):  # a read-only code tree: the release made it, or WhiteNoise says so
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every request while it is missing
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env("STUDIO_MEDIA_ROOT", str(DATA_DIR / "media")))
 MEDIA_URL = "/media/"  # never served directly: the media view checks access first

@@ -136,12 +136,20 @@ class Hosts:
         self.tmp, self.env, self.procs = tmp, env, {}
         self.lines = procfile()
 
-    def start(self, name: str, entry: str, **extra: str) -> subprocess.Popen:
+    def start(self, name: str, entry: str, *, honcho: bool = False, **extra: str) -> subprocess.Popen:
+        """Run a Procfile line through the shell, or through honcho as docs/scaling.md's commands do."""
         data = self.tmp / name / "data"
         data.mkdir(parents=True)
         log = open(self.tmp / f"{name}.log", "wb")  # noqa: SIM115 - closed at teardown
+        # honcho reads .env from the code's folder; this run's settings are all in the environment.
+        honcho_args = ["-f", str(ROOT / "Procfile"), "-d", str(ROOT), "-e", str(self.tmp / "no.env")]
+        command = (
+            [str(BIN / "honcho"), "start", *honcho_args, "--no-colour", entry]
+            if honcho
+            else ["/bin/sh", "-c", self.lines[entry]]
+        )
         proc = subprocess.Popen(
-            ["/bin/sh", "-c", self.lines[entry]],
+            command,
             cwd=ROOT,
             env={**self.env, "STUDIO_DATA_DIR": str(data), **extra},
             stdout=log,
@@ -215,7 +223,7 @@ def test_web_two_workers_and_beat_on_their_own_hosts_share_everything(world, hos
     )
     try:
         started = time.monotonic()
-        release = hosts.start("release", "release")
+        release = hosts.start("release", "release", honcho=True)  # `honcho start release`, once
         assert release.wait(180) == 0, hosts.logs()
         port = free_port()
         hosts.start("web", "web", PORT=str(port), WEB_CONCURRENCY="2")
