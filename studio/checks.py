@@ -3,6 +3,7 @@
 - studio.E001: STUDIO_STORAGE=s3 without STUDIO_S3_BUCKET.
 - studio.E002: the bucket cannot be reached or does not exist (the release stops here, not a 500 later).
 - studio.W003: the workers' sweep threads may open more database connections than STUDIO_DB_MAX_CONNECTIONS.
+- studio.E004: STUDIO_RESULTS_DIR (a shared volume for staged results) is missing or not writable.
 """
 
 from __future__ import annotations
@@ -89,3 +90,22 @@ def check_connection_budget(app_configs, **kwargs) -> list[checks.CheckMessage]:
             id="studio.W003",
         )
     ]
+
+
+@checks.register(checks.Tags.files)
+def check_results_dir(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    folder = settings.STUDIO_RESULTS_DIR
+    if not folder:
+        return []
+    import os
+
+    if not os.path.isdir(folder) or not os.access(folder, os.W_OK | os.X_OK):
+        return [
+            checks.Error(
+                f"STUDIO_RESULTS_DIR={folder} is not a folder this process can write.",
+                hint="Mount the shared volume on every worker (and create the folder), or unset "
+                "STUDIO_RESULTS_DIR to stage results in each worker's STUDIO_DATA_DIR/results.",
+                id="studio.E004",
+            )
+        ]
+    return []

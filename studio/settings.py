@@ -295,6 +295,9 @@ STUDIO_SWEEP_SECONDS = envfloat("STUDIO_SWEEP_SECONDS", 2.0)
 STUDIO_SWEEP_THREADS = envint("STUDIO_SWEEP_THREADS", 16, minimum=1)
 # How long a worker holds a job it polls or downloads: after a crash, how long the job waits for another.
 STUDIO_POLL_LEASE_SECONDS = envint("STUDIO_POLL_LEASE_SECONDS", 300, minimum=10)
+# Where a fetched result waits until storage has it (a vendor URL may work once): empty is the worker's own
+# STUDIO_DATA_DIR/results; a volume every worker mounts lets the one that takes a job over find it.
+STUDIO_RESULTS_DIR = env("STUDIO_RESULTS_DIR")
 CELERY_BEAT_SCHEDULE = {
     "sweep": {
         "task": "studio.generations.tasks.sweep_task",

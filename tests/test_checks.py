@@ -42,3 +42,13 @@ def test_fernetkey_prints_a_key_the_studio_accepts(capsys):
     call_command("fernetkey")
     key = capsys.readouterr().out.strip()
     assert Fernet(key).decrypt(Fernet(key).encrypt(b"sk-1")) == b"sk-1"
+
+
+def test_a_shared_results_folder_must_exist_and_be_writable(settings, tmp_path):
+    settings.STUDIO_RESULTS_DIR = str(tmp_path / "not-mounted")
+    found = checks.check_results_dir(None)
+    assert [m.id for m in found] == ["studio.E004"] and "STUDIO_RESULTS_DIR" in found[0].msg
+    (tmp_path / "not-mounted").mkdir()
+    assert checks.check_results_dir(None) == []
+    settings.STUDIO_RESULTS_DIR = ""
+    assert checks.check_results_dir(None) == []

@@ -421,18 +421,29 @@ def _apply_progress(generation: Generation, provider, progress: Progress) -> Non
 
 
 def staged_result(generation: Generation) -> Path:
-    """Where a fetched result waits until storage has it: the vendor's URL may not work a second time."""
-    return Path(settings.DATA_DIR) / "results" / f"{generation.public_id}.mp4"
+    """Where a fetched result waits until storage has it: the vendor's URL may not work a second time.
+
+    On the worker's own disk by default; STUDIO_RESULTS_DIR may point at a volume every worker mounts."""
+    folder = (
+        Path(settings.STUDIO_RESULTS_DIR)
+        if settings.STUDIO_RESULTS_DIR
+        else Path(settings.DATA_DIR) / "results"
+    )
+    return folder / f"{generation.public_id}.mp4"
 
 
 def _fetch_once(generation: Generation, provider, url: str, work: Path) -> Path:
     """The result's bytes on our own disk, fetched at most once per job whatever fails after."""
     staged = staged_result(generation)
     if not staged.exists():
-        part = work / "video.mp4"
-        provider.download(url, part)
         staged.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(part, staged)  # whole or absent: a crash mid-fetch leaves nothing half-written here
+        # Fetched beside its final name (the same volume, which may be shared), then moved into place.
+        part = staged.with_name(f".{staged.name}.{os.getpid()}.{threading.get_ident()}.part")
+        try:
+            provider.download(url, part)
+            os.replace(part, staged)  # whole or absent: a crash mid-fetch leaves nothing half-written here
+        finally:
+            part.unlink(missing_ok=True)
     return staged
 
 
