@@ -1,5 +1,8 @@
 """System checks for a studio spread over many hosts (run by `manage.py check`, `migrate`, the release).
 
+The storage ones (tag ``hosts``) also run when a web, worker or beat process starts (``refuse_to_start``):
+a host whose bucket or shared folder is gone says so at once, not with a 500 or a failed job later.
+
 - studio.E001: STUDIO_STORAGE=s3 without STUDIO_S3_BUCKET.
 - studio.E002: the bucket cannot be reached or does not exist (the release stops here, not a 500 later).
 - studio.W003: the workers' sweep threads may open more database connections than STUDIO_DB_MAX_CONNECTIONS.
@@ -11,8 +14,20 @@ from __future__ import annotations
 from django.conf import settings
 from django.core import checks
 
+HOSTS = "hosts"
 
-@checks.register(checks.Tags.compatibility)
+
+def refuse_to_start(process: str) -> None:
+    """Raise ImproperlyConfigured naming what to fix when a storage check fails for this process."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    found = [m for m in checks.run_checks(tags=[HOSTS]) if m.is_serious()]
+    if found:
+        lines = "\n".join(f"{m.id}: {m.msg} {m.hint or ''}".rstrip() for m in found)
+        raise ImproperlyConfigured(f"The {process} cannot start:\n{lines}")
+
+
+@checks.register(checks.Tags.compatibility, HOSTS)
 def check_media_bucket(app_configs, **kwargs) -> list[checks.CheckMessage]:
     options = settings.STORAGES["default"].get("OPTIONS", {})
     if not settings.STORAGES["default"]["BACKEND"].startswith("storages.backends.s3"):
@@ -92,7 +107,7 @@ def check_connection_budget(app_configs, **kwargs) -> list[checks.CheckMessage]:
     ]
 
 
-@checks.register(checks.Tags.files)
+@checks.register(checks.Tags.files, HOSTS)
 def check_results_dir(app_configs, **kwargs) -> list[checks.CheckMessage]:
     folder = settings.STUDIO_RESULTS_DIR
     if not folder:

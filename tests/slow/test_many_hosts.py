@@ -388,7 +388,7 @@ def _answers(client: httpx.Client, path: str) -> bool:
         return False
 
 
-def test_a_bucket_that_does_not_exist_stops_the_release_with_its_name(s3, tmp_path):
+def test_a_bucket_that_does_not_exist_stops_the_release_and_every_process_with_its_name(s3, tmp_path):
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("STUDIO_")},
         "STUDIO_DATA_DIR": str(tmp_path / "data"),
@@ -399,6 +399,26 @@ def test_a_bucket_that_does_not_exist_stops_the_release_with_its_name(s3, tmp_pa
     )
     assert done.returncode != 0
     assert "studio.E002" in done.stderr and "'no-such-bucket' does not exist" in done.stderr, done.stderr
+    for process in (["celery", "-A", "studio", "worker"], ["celery", "-A", "studio", "beat"]):
+        started = subprocess.run(
+            [str(BIN / process[0]), *process[1:], "--loglevel", "warning"],
+            cwd=ROOT,
+            env={**env, "CELERY_BROKER_URL": "memory://"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert started.returncode != 0, process
+        assert "'no-such-bucket' does not exist" in started.stderr + started.stdout, started.stderr[-2000:]
+    web = subprocess.run(
+        [str(BIN / "gunicorn"), "studio.wsgi", "--bind", f"127.0.0.1:{free_port()}", "--workers", "1"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert web.returncode != 0 and "'no-such-bucket' does not exist" in web.stderr, web.stderr[-2000:]
     env["STUDIO_S3_BUCKET"] = BUCKET
     ok = subprocess.run(
         [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
