@@ -7,6 +7,7 @@ a host whose bucket or shared folder is gone says so at once, not with a 500 or 
 - studio.E002: the bucket cannot be reached or does not exist (the release stops here, not a 500 later).
 - studio.W003: the workers' sweep threads may open more database connections than STUDIO_DB_MAX_CONNECTIONS.
 - studio.E004: STUDIO_RESULTS_DIR (a shared volume for staged results) is missing or not writable.
+- studio.W005 (deploy): Redis is the broker but the cache is each process's own memory.
 """
 
 from __future__ import annotations
@@ -121,6 +122,22 @@ def check_results_dir(app_configs, **kwargs) -> list[checks.CheckMessage]:
                 hint="Mount the shared volume on every worker (and create the folder), or unset "
                 "STUDIO_RESULTS_DIR to stage results in each worker's STUDIO_DATA_DIR/results.",
                 id="studio.E004",
+            )
+        ]
+    return []
+
+
+@checks.register(checks.Tags.caches, deploy=True)
+def check_shared_cache(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    scaled = settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
+    local = settings.CACHES["default"]["BACKEND"].endswith("LocMemCache")
+    if scaled and local:
+        return [
+            checks.Warning(
+                "The broker is Redis but STUDIO_CACHE_URL is empty: every web process keeps its own cache, "
+                "so the token throttles count per process.",
+                hint="Set STUDIO_CACHE_URL to Redis (another database number than the broker's).",
+                id="studio.W005",
             )
         ]
     return []

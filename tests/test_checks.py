@@ -52,3 +52,17 @@ def test_a_shared_results_folder_must_exist_and_be_writable(settings, tmp_path):
     assert checks.check_results_dir(None) == []
     settings.STUDIO_RESULTS_DIR = ""
     assert checks.check_results_dir(None) == []
+
+
+def test_a_redis_broker_without_a_shared_cache_is_warned_about_at_deploy(settings):
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/0"
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    found = checks.check_shared_cache(None)
+    assert [m.id for m in found] == ["studio.W005"] and "STUDIO_CACHE_URL" in found[0].hint
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://x"}
+    }
+    assert checks.check_shared_cache(None) == []
+    settings.CELERY_BROKER_URL = "filesystem://localhost/"
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    assert checks.check_shared_cache(None) == []  # the single-machine default is not warned about
