@@ -190,7 +190,7 @@ def main() -> None:
     project = Project.objects.create(workspace=workspace, name="Bench")
     prompt = Prompt.objects.create(workspace=workspace, project=project, text="bench")
     print(
-        f"# {ARGS.jobs} jobs in flight, one process, sweep every {ARGS.tick}s with {engine.SWEEP_THREADS} threads, "
+        f"# {ARGS.jobs} jobs in flight, one process, sweep every {ARGS.tick}s with {settings.STUDIO_SWEEP_THREADS} threads, "
         f"vendor latency {ARGS.latency * 1000:.0f} ms/call, jobs finish {ARGS.start:.0f}-{ARGS.start + ARGS.spread:.0f}s in, "
         f"database {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, python {sys.version.split()[0]}, {os.cpu_count()} cores"
     )

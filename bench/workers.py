@@ -141,7 +141,7 @@ from django.db import connection, connections, transaction  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from studio.generations import engine, services  # noqa: E402
+from studio.generations import services  # noqa: E402
 from studio.generations.models import Generation  # noqa: E402
 from studio.generations.recipe import Recipe  # noqa: E402
 from studio.generations.tasks import submit_generation_task  # noqa: E402
@@ -291,7 +291,7 @@ def maintenance(sql: str) -> None:
 
 def check_connections() -> None:
     """Each prefork child may hold one connection per sweep thread plus its own; refuse to start short."""
-    need = ARGS.workers * ARGS.concurrency * (engine.SWEEP_THREADS + 1) + 10
+    need = ARGS.workers * ARGS.concurrency * (settings.STUDIO_SWEEP_THREADS + 1) + 10
     with psycopg.connect(ARGS.database_url) as conn:
         limit = int(conn.execute("SHOW max_connections").fetchone()[0])
         used = int(conn.execute("SELECT count(*) FROM pg_stat_activity").fetchone()[0])
@@ -600,7 +600,7 @@ def run(children: list[Child], emulator: Emulator) -> Verdict:
     load = os.getloadavg()[0]
     print(
         f"# {ARGS.jobs} SiliconFlow t2v jobs of {ARGS.task_seconds:g} s at a loopback emulator; "
-        f"{ARGS.workers} Celery workers x {ARGS.concurrency} prefork children x {engine.SWEEP_THREADS} "
+        f"{ARGS.workers} Celery workers x {ARGS.concurrency} prefork children x {settings.STUDIO_SWEEP_THREADS} "
         f"sweep threads + 1 beat every {ARGS.sweep_seconds:g} s; PostgreSQL {connection.pg_version // 10000}, "
         f"Redis broker; python {sys.version.split()[0]}, {os.cpu_count()} cores, load average {load:.1f}"
     )

@@ -20,3 +20,7 @@ def _no_persistent_connections() -> None:
 
 
 _no_persistent_connections()
+
+from studio.checks import refuse_to_start  # noqa: E402 - after Django is set up
+
+refuse_to_start("web")  # a missing bucket stops the boot with its name (gunicorn: "Worker failed to boot")

@@ -55,7 +55,23 @@ CSP_DIRECTIVES = {
     "form-action": "'self'",
     "object-src": "'none'",
 }
-CONTENT_SECURITY_POLICY = "; ".join(f"{name} {value}" for name, value in CSP_DIRECTIVES.items())
+
+
+def _with_media_origin(directives: dict[str, str]) -> dict[str, str]:
+    """On S3, videos and posters come from presigned links on the bucket's endpoint: allow that origin."""
+    origin = getattr(settings, "STUDIO_MEDIA_ORIGIN", "")
+    if not origin:
+        return directives
+    return {
+        **directives,
+        "img-src": f"{directives['img-src']} {origin}",
+        "media-src": f"{directives['media-src']} {origin}",
+    }
+
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    f"{name} {value}" for name, value in _with_media_origin(CSP_DIRECTIVES).items()
+)
 
 
 class ContentSecurityPolicyMiddleware:

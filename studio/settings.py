@@ -7,10 +7,12 @@ settings table.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from cryptography.fernet import Fernet
@@ -119,9 +121,12 @@ TEMPLATES = [
 # Widgets render through the project's templates, so templates/django/forms/ can override them.
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
+# Connections: each web thread and each sweep thread (STUDIO_SWEEP_THREADS, per worker child) keeps one open
+# for up to STUDIO_DB_CONN_MAX_AGE seconds; docs/scaling.md counts them ("A connection budget").
+STUDIO_DB_CONN_MAX_AGE = envint("STUDIO_DB_CONN_MAX_AGE", 60, minimum=0)
 DATABASES = {
     "default": dj_database_url.parse(
-        env("DATABASE_URL", f"sqlite:///{DATA_DIR / 'studio.sqlite3'}"), conn_max_age=60
+        env("DATABASE_URL", f"sqlite:///{DATA_DIR / 'studio.sqlite3'}"), conn_max_age=STUDIO_DB_CONN_MAX_AGE
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -140,6 +145,12 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The connections the workers may hold in all (PostgreSQL's max_connections less what web and others use),
+# the worker processes the deployment runs and the children each runs (the Procfile's --concurrency): a
+# check (studio.W003) warns when workers x children x (sweep threads + 1) is more. 0: not checked.
+STUDIO_DB_MAX_CONNECTIONS = envint("STUDIO_DB_MAX_CONNECTIONS", 0, minimum=0)
+STUDIO_WORKERS = envint("STUDIO_WORKERS", 1, minimum=1)
+WORKER_CONCURRENCY = envint("WORKER_CONCURRENCY", 2, minimum=1)
 
 # Django's cache. LocMem is per process: with several web processes or machines, point STUDIO_CACHE_URL at
 # Redis so they share it. (The lock against guessing is django-axes', in the database: see AXES_* below.)
@@ -182,8 +193,11 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns on every request while it is missing
+# Built by the release (collectstatic) into the code's own tree, not a host's data directory: every host
+# that runs this release serves the same files, whatever its STUDIO_DATA_DIR.
+STATIC_ROOT = Path(env("STUDIO_STATIC_ROOT", str(BASE_DIR / "staticfiles"))).resolve()
+with contextlib.suppress(OSError):  # a read-only code tree: the release made it, or WhiteNoise says so
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every request while it is missing
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env("STUDIO_MEDIA_ROOT", str(DATA_DIR / "media")))
 MEDIA_URL = "/media/"  # never served directly: the media view checks access first
@@ -199,10 +213,19 @@ if env("STUDIO_STORAGE", "local") == "s3":
             "region_name": env("STUDIO_S3_REGION") or None,
             "default_acl": None,
             "querystring_auth": True,
+            # Media are handed out as presigned links this short-lived (studio/assets/serving.py).
+            "querystring_expire": envint("STUDIO_S3_URL_SECONDS", 600, minimum=1),
+            "file_overwrite": True,
         },
     }
+    # The pages' Content-Security-Policy lets the browser load media from there (studio/security.py).
+    _endpoint = urlsplit(env("STUDIO_S3_ENDPOINT_URL"))
+    STUDIO_MEDIA_ORIGIN = (
+        f"{_endpoint.scheme}://{_endpoint.netloc}" if _endpoint.netloc else "https://*.amazonaws.com"
+    )
 else:
     _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    STUDIO_MEDIA_ORIGIN = ""
 STORAGES = {
     "default": _default_storage,
     "staticfiles": {
@@ -269,6 +292,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 STUDIO_SWEEP_SECONDS = envfloat("STUDIO_SWEEP_SECONDS", 2.0)
+# Vendor calls in flight at once per worker child; each thread holds one database connection.
+STUDIO_SWEEP_THREADS = envint("STUDIO_SWEEP_THREADS", 16, minimum=1)
+# How long a worker holds a job it polls or downloads: after a crash, how long the job waits for another.
+STUDIO_POLL_LEASE_SECONDS = envint("STUDIO_POLL_LEASE_SECONDS", 300, minimum=10)
+# Where a fetched result waits until storage has it (a vendor URL may work once): empty is the worker's own
+# STUDIO_DATA_DIR/results; a volume every worker mounts lets the one that takes a job over find it.
+STUDIO_RESULTS_DIR = env("STUDIO_RESULTS_DIR")
 CELERY_BEAT_SCHEDULE = {
     "sweep": {
         "task": "studio.generations.tasks.sweep_task",

@@ -1,7 +1,9 @@
 """Serving private media: access is checked by the caller; this answers with the bytes, honouring Range.
 
 Browsers seek videos with Range requests, so a 206 with the asked-for slice is what makes the player's
-scrubber work. In production, STUDIO_ACCEL_REDIRECT_PREFIX hands the file to nginx instead.
+scrubber work. In production, STUDIO_ACCEL_REDIRECT_PREFIX hands the file to nginx instead. On S3 the
+studio never carries the bytes: it answers with a redirect to a presigned link that lives
+STUDIO_S3_URL_SECONDS, and the browser's Range requests go to S3 itself.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import re
 from pathlib import Path
 
 from django.conf import settings
-from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 
 RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 CHUNK = 256 * 1024
@@ -65,10 +67,35 @@ def named_for(name: str, content_type: str) -> str:
     return f"{Path(name).stem or 'file'}{extension}"
 
 
+def _presigned(field_file, *, content_type: str, disposition: str, download_name: str | None) -> str | None:
+    """A short-lived link straight to the object, when the storage is S3; None on local media."""
+    storage = field_file.storage
+    if not hasattr(storage, "bucket_name"):
+        return None
+    from django.utils.http import content_disposition_header
+
+    parameters = {"ResponseContentType": content_type, "ResponseCacheControl": "private, max-age=3600"}
+    if download_name:
+        parameters["ResponseContentDisposition"] = content_disposition_header(
+            disposition == "attachment", named_for(download_name, content_type)
+        )
+    return storage.url(field_file.name, parameters=parameters)
+
+
 def serve_file(
     request: HttpRequest, field_file, *, content_type: str, download_name: str | None = None
 ) -> HttpResponse:
     disposition = "attachment" if request.GET.get("download") == "1" else "inline"
+    signed = _presigned(
+        field_file, content_type=content_type, disposition=disposition, download_name=download_name
+    )
+    if signed:
+        response = HttpResponseRedirect(signed)
+        # The link expires: a browser may reuse this answer for a while, never past the link's life.
+        lifetime = max(0, int(getattr(field_file.storage, "querystring_expire", 0)) // 2)
+        response["Cache-Control"] = f"private, max-age={lifetime}"
+        response["Referrer-Policy"] = "no-referrer"
+        return response
     if settings.STUDIO_ACCEL_REDIRECT_PREFIX:
         response = HttpResponse(content_type=content_type)
         response["X-Accel-Redirect"] = (

@@ -40,11 +40,12 @@ log = logging.getLogger(__name__)
 S = Generation.Status
 REMOTE = Generation.AT_VENDOR
 SUBMIT_LEASE = timedelta(seconds=180)  # longer than any submit call may take
-POLL_LEASE = timedelta(seconds=300)  # covers a poll plus the download of a large result
+# Covers a poll plus the download of a large result; a row claimed by a worker that died waits this long
+# before another worker takes it (STUDIO_POLL_LEASE_SECONDS).
+POLL_LEASE = timedelta(seconds=settings.STUDIO_POLL_LEASE_SECONDS)
 MAX_SUBMIT_ATTEMPTS = 8
 #: doubtful answers to a status call in a row (refusals no vendor page documents) before a person decides
 MAX_DOUBTFUL_POLLS = 5
-SWEEP_THREADS = 16  # vendor calls in flight at once per process; each waits on the network, not the CPU
 
 
 def _backoff(attempt: int, retry_after: float | None = None) -> timedelta:
@@ -98,6 +99,7 @@ def build_spec(generation: Generation) -> JobSpec:
                 path=_local_path(asset.file),
                 content_type=asset.content_type,
                 url=url,
+                name=asset.file.name,
                 width=asset.width,
                 height=asset.height,
                 duration=asset.duration,
@@ -472,18 +474,29 @@ def _apply_progress(generation: Generation, provider, progress: Progress) -> Non
 
 
 def staged_result(generation: Generation) -> Path:
-    """Where a fetched result waits until storage has it: the vendor's URL may not work a second time."""
-    return Path(settings.DATA_DIR) / "results" / f"{generation.public_id}.mp4"
+    """Where a fetched result waits until storage has it: the vendor's URL may not work a second time.
+
+    On the worker's own disk by default; STUDIO_RESULTS_DIR may point at a volume every worker mounts."""
+    folder = (
+        Path(settings.STUDIO_RESULTS_DIR)
+        if settings.STUDIO_RESULTS_DIR
+        else Path(settings.DATA_DIR) / "results"
+    )
+    return folder / f"{generation.public_id}.mp4"
 
 
 def _fetch_once(generation: Generation, provider, url: str, work: Path) -> Path:
     """The result's bytes on our own disk, fetched at most once per job whatever fails after."""
     staged = staged_result(generation)
     if not staged.exists():
-        part = work / "video.mp4"
-        provider.download(url, part)
         staged.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(part, staged)  # whole or absent: a crash mid-fetch leaves nothing half-written here
+        # Fetched beside its final name (the same volume, which may be shared), then moved into place.
+        part = staged.with_name(f".{staged.name}.{os.getpid()}.{threading.get_ident()}.part")
+        try:
+            provider.download(url, part)
+            os.replace(part, staged)  # whole or absent: a crash mid-fetch leaves nothing half-written here
+        finally:
+            part.unlink(missing_ok=True)
     return staged
 
 
@@ -591,7 +604,9 @@ def _pool() -> ThreadPoolExecutor:
     with _pool_lock:
         pool = _pools.get(pid)
         if pool is None:
-            pool = ThreadPoolExecutor(max_workers=SWEEP_THREADS, thread_name_prefix="sweep")
+            # Vendor calls in flight at once per process (STUDIO_SWEEP_THREADS); each waits on the network,
+            # not the CPU, and keeps one database connection.
+            pool = ThreadPoolExecutor(max_workers=settings.STUDIO_SWEEP_THREADS, thread_name_prefix="sweep")
             _pools[pid] = pool
         return pool
 
@@ -602,13 +617,14 @@ def close_pool_connections() -> None:
     pool = _pools.get(os.getpid())
     if pool is None:
         return
-    barrier = threading.Barrier(SWEEP_THREADS)
+    threads = pool._max_workers
+    barrier = threading.Barrier(threads)
 
     def close() -> None:
         connection.close()
         barrier.wait(timeout=30)
 
-    for future in [pool.submit(close) for _ in range(SWEEP_THREADS)]:
+    for future in [pool.submit(close) for _ in range(threads)]:
         future.result()
 
 

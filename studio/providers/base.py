@@ -78,12 +78,16 @@ class RemoteState(StrEnum):
 
 @dataclass(frozen=True)
 class InputFile:
-    """One input medium: a local file the studio keeps, plus a signed public URL when one is needed."""
+    """One input medium: a local file the studio keeps, plus a signed public URL when one is needed.
+
+    ``name`` is the file's name in the studio's storage, for work that may go on in another process on
+    another host (the local renderer after a crash): ``path`` is only valid in the process that built it."""
 
     slot: str
     path: str
     content_type: str
     url: str = ""
+    name: str = ""
     width: int | None = None
     height: int | None = None
     duration: float | None = None

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from django.core.files.storage import default_storage
 
 from studio.generations import services
 from studio.generations.models import Generation
@@ -72,5 +73,5 @@ def test_two_engines_on_one_database_submit_each_job_exactly_once(world, process
     assert all(r[1] == 1 for r in rows), rows  # each claimed for submit once
     external = [r[2] for r in rows]
     assert len(set(external)) == len(jobs)
-    rendered = list((Path(settings.DATA_DIR) / "local-jobs").iterdir())
+    rendered, _ = default_storage.listdir("local-jobs")
     assert len(rendered) == len(jobs)  # one render submitted per job, across both engines

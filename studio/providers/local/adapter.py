@@ -2,7 +2,8 @@
 
 It behaves like a cloud vendor so the whole flow runs offline: ``submit`` files the job and starts
 rendering in a background thread of the calling process, ``poll`` reads the job's state file, and the
-result is "downloaded" by copying the file. A render whose process died (no heartbeat) is restarted
+result is "downloaded" by copying the file. The job's files live in the studio's storage
+(``local-jobs/<id>/``), so any worker on any host polls, resumes and downloads any render. A render whose process died (no heartbeat) is restarted
 by the next poll: rendering costs nothing, so doing it again is safe.
 """
 
@@ -10,8 +11,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
+import tempfile
 import threading
 import time
 import uuid
@@ -19,6 +22,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from studio import storage
 from studio.providers.base import (
     ErrorKind,
     JobSpec,
@@ -29,31 +33,43 @@ from studio.providers.base import (
     Submitted,
 )
 
+RESULT_SCHEME = "local-job:"  # a finished render's "URL": its job id; the file is in storage
+
 STALE_AFTER = 20.0  # seconds without a heartbeat before a render counts as dead
+JOBS = "local-jobs"  # in the studio's storage: every worker, on any host, sees every render
 _threads: dict[str, threading.Thread] = {}
 _lock = threading.Lock()
+_JOB_ID = re.compile(r"^[0-9a-f]{32}$")
+_INPUT_KEYS = ("image", "last_image", "video", "first_clip", "last_clip", "mask_image", "mask_video")
 
 
-def jobs_dir() -> Path:
-    path = Path(settings.DATA_DIR) / "local-jobs"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def job_file(job_id: str, filename: str) -> str:
+    """A render's file, by its name in storage (``local-jobs/<id>/state.json``, ``.../out.mp4``)."""
+    return f"{JOBS}/{job_id}/{filename}"
 
 
-def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-    tmp.write_text(json.dumps(data), encoding="utf-8")
-    os.replace(tmp, path)
+def _write_json(name: str, data: dict) -> None:
+    storage.put(name, json.dumps(data).encode())
+
+
+def _read_json(name: str) -> dict | None:
+    raw = storage.read(name)
+    return None if raw is None else json.loads(raw)
 
 
 def render_spec(spec: JobSpec) -> dict:
-    """The renderer's arguments from a job: sizes as numbers, inputs as local paths."""
+    """The renderer's arguments from a job: sizes as numbers, inputs as names in storage.
+
+    Names, not paths: after a crash the render starts again in whichever worker polls next, on any host."""
     width, height = (int(n) for n in (spec.size or "1280x720").lower().split("x"))
     p = spec.params
 
+    def stored(f) -> str:
+        return f"storage:{f.name}" if f.name else f.path
+
     def path(slot: str) -> str | None:
         f = spec.first(slot)
-        return f.path if f else None
+        return stored(f) if f else None
 
     task = spec.task
     image = path("image") or (path("first_frame") if task == "video_extension" else None)
@@ -75,7 +91,7 @@ def render_spec(spec: JobSpec) -> dict:
         "mask_image": path("mask_image"),
         "mask_video": path("mask_video"),
         "mask_frame_id": int(p.get("mask_frame_id") or 1),
-        "ref_images": [f.path for f in spec.inputs.get("ref_images", [])],
+        "ref_images": [stored(f) for f in spec.inputs.get("ref_images", [])],
         "obj_or_bg": list(p.get("obj_or_bg") or []),
         "control_condition": str(p.get("control_condition") or ""),
         "strength": float(p.get("strength", 1.0) if p.get("strength") is not None else 1.0),
@@ -87,12 +103,33 @@ def render_spec(spec: JobSpec) -> dict:
     }
 
 
-def _render(job: Path) -> None:
+def _local_inputs(args: dict, work: Path) -> None:
+    """Replace the inputs' storage names by local files (the storage's own on local media, copies from S3)."""
+    root = storage.local_root()
+    count = 0
+
+    def local(value: str | None) -> str | None:
+        nonlocal count
+        if not value or not value.startswith("storage:"):
+            return value
+        name = value.removeprefix("storage:")
+        if root is not None:
+            return str(root / name)
+        count += 1
+        dest = work / f"{count}-{Path(name).name}"
+        storage.copy_to(name, dest)
+        return str(dest)
+
+    for key in _INPUT_KEYS:
+        args[key] = local(args.get(key))
+    args["ref_images"] = tuple(local(v) for v in args["ref_images"])
+
+
+def _render(job_id: str) -> None:
     from studio.providers.local.render import RenderError, RenderSpec, render
 
-    state_file = job / "state.json"
-    args = json.loads((job / "spec.json").read_text(encoding="utf-8"))
-    args["ref_images"] = tuple(args["ref_images"])
+    state_file = job_file(job_id, "state.json")
+    args = _read_json(job_file(job_id, "spec.json"))
     args["obj_or_bg"] = tuple(args["obj_or_bg"])
     started = time.time()
 
@@ -110,11 +147,15 @@ def _render(job: Path) -> None:
         )
 
     progress(0.0)
-    # Two processes may render the same job after a crash; each writes its own file, the last one wins.
-    out = job / f"out.{os.getpid()}.{threading.get_ident()}.mp4"
+    tmp_dir = Path(settings.DATA_DIR) / "tmp"
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(dir=tmp_dir, prefix=f"render-{job_id}-"))
+    # Two processes may render the same job after a crash; each renders on its own, the last one wins.
+    out = work / "out.mp4"
     try:
+        _local_inputs(args, work)
         render(RenderSpec(**args), str(out), progress=progress)
-        os.replace(out, job / "out.mp4")
+        storage.put(job_file(job_id, "out.mp4"), out)
         _write_json(
             state_file,
             {
@@ -140,7 +181,7 @@ def _render(job: Path) -> None:
         )
         raise
     finally:
-        out.unlink(missing_ok=True)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _start(job_id: str) -> None:
@@ -148,9 +189,7 @@ def _start(job_id: str) -> None:
         thread = _threads.get(job_id)
         if thread is not None and thread.is_alive():
             return
-        thread = threading.Thread(
-            target=_render, args=(jobs_dir() / job_id,), name=f"render-{job_id}", daemon=True
-        )
+        thread = threading.Thread(target=_render, args=(job_id,), name=f"render-{job_id}", daemon=True)
         _threads[job_id] = thread
         thread.start()
 
@@ -175,28 +214,27 @@ class LocalProvider(Provider):
 
     def submit(self, spec: JobSpec) -> Submitted:
         job_id = uuid.uuid4().hex
-        job = jobs_dir() / job_id
-        job.mkdir()
-        _write_json(job / "spec.json", render_spec(spec))
-        _write_json(job / "state.json", {"state": "queued", "heartbeat": time.time()})
+        _write_json(job_file(job_id, "spec.json"), render_spec(spec))
+        _write_json(job_file(job_id, "state.json"), {"state": "queued", "heartbeat": time.time()})
         _start(job_id)
         return Submitted(external_id=job_id)
 
     def poll(self, external_id: str) -> Progress:
-        job = jobs_dir() / external_id
+        if not _JOB_ID.match(external_id):
+            return Progress(RemoteState.LOST, error_code="lost", error_message="No such preview job.")
         try:
-            state = json.loads((job / "state.json").read_text(encoding="utf-8"))
-        except FileNotFoundError:
+            state = _read_json(job_file(external_id, "state.json"))
+        except ValueError:
+            return Progress(RemoteState.RUNNING)
+        if state is None:
             return Progress(
                 RemoteState.LOST,
                 error_code="lost",
-                error_message="The preview job is gone from this machine.",
+                error_message="The preview job is gone from the studio's storage.",
             )
-        except ValueError:
-            return Progress(RemoteState.RUNNING)
         if state["state"] == "succeeded":
             return Progress(
-                RemoteState.SUCCEEDED, result_url=(job / "out.mp4").as_uri(), fraction=1.0, raw=state
+                RemoteState.SUCCEEDED, result_url=RESULT_SCHEME + external_id, fraction=1.0, raw=state
             )
         if state["state"] == "failed":
             return Progress(
@@ -220,8 +258,12 @@ class LocalProvider(Provider):
         return None
 
     def download(self, url: str, dest: Path) -> None:
-        source = Path(url.removeprefix("file://"))
-        if jobs_dir().resolve() not in source.resolve().parents:
+        job_id = url.removeprefix(RESULT_SCHEME)
+        if not url.startswith(RESULT_SCHEME) or not _JOB_ID.match(job_id):
             raise ProviderError(ErrorKind.PERMANENT, "The preview result is not where it should be.")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, dest)
+        try:
+            storage.copy_to(job_file(job_id, "out.mp4"), dest)
+        except FileNotFoundError:
+            raise ProviderError(
+                ErrorKind.PERMANENT, "The preview result is gone from the studio's storage."
+            ) from None

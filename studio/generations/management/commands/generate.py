@@ -20,6 +20,7 @@ from studio.generations.models import Generation
 from studio.generations.recipe import Recipe
 from studio.projects.models import Project
 from studio.providers.registry import provider_names
+from studio.storage import where
 from studio.workspaces.models import Membership, Workspace
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
@@ -67,8 +68,9 @@ def as_json(g: Generation) -> dict:
         "model": g.model,
         "task": g.task,
         "external_id": g.external_id or None,
-        "video": str(Path(g.video.path).resolve()) if g.video else None,
-        "poster": str(Path(g.poster.path).resolve()) if g.poster else None,
+        # A path on local media; on S3 (no local file) a short-lived signed link.
+        "video": where(g.video) if g.video else None,
+        "poster": where(g.poster) if g.poster else None,
         "width": g.width,
         "height": g.height,
         "duration": g.result_duration,
@@ -196,7 +198,7 @@ class Command(BaseCommand):
         else:
             self.stdout.write(
                 f"{generation.public_id} {generation.status}"
-                + (f" {generation.video.path}" if generation.video else "")
+                + (f" {where(generation.video)}" if generation.video else "")
             )
             if generation.error_message and generation.status != Generation.Status.SUCCEEDED:
                 self.stderr.write(
