@@ -2,7 +2,10 @@
 
 Seeds a fresh database, then times each request through Django's full stack in this process (middleware,
 session, access check, queries, template) with the test client, and counts the queries of each.
-Prints ``name value unit`` lines (p50/p95 over --repeat requests).
+Prints ``name value unit`` lines (p50/p95 over --repeat requests). The project page and the running card
+each have a bare twin timed in the same run: a plain Django view behind the same middleware and login that
+lists the same rows' fields through a minimal template, so ``*_vs_bare`` says how near the real page is to
+what Django itself costs (1.0x is bare speed).
 
     .venv/bin/python bench/gallery.py [--rows 10000] [--repeat 200] [--database-url URL]
 """
@@ -123,7 +126,48 @@ def seed() -> tuple[Client, str, str]:
     return client, project.public_id, running
 
 
-def measure(client: Client, name: str, url: str, headers: dict | None = None) -> None:
+BARE_PAGE = """<!doctype html><title>{{ project.name }}</title><h1>{{ project.name }}</h1>
+{% for g in generations %}<article id="generation-{{ g.public_id }}" class="gcard gcard--{{ g.status }}">
+<a href="/w/{{ slug }}/g/{{ g.public_id }}/">{{ g.prompt.text|truncatechars:90 }}</a>
+<p>{{ g.status }} {{ g.model }} {{ g.duration }} s {{ g.width }}x{{ g.height }} {{ g.size }} {{ g.progress }}
+{{ g.created_by.username }} <time>{{ g.created_at|date:'c' }}</time></p></article>
+{% endfor %}"""
+BARE_CARD = BARE_PAGE.split("{% for g in generations %}")[1].split("{% endfor %}")[0]
+
+
+def bare_views(project_pk: int, workspace_pk: int) -> None:
+    """The bare twins, routed beside the real pages (same middleware, same session and login)."""
+    from django.http import HttpResponse
+    from django.template import engines
+    from django.urls import clear_url_caches, path
+
+    import studio.urls
+
+    engine = engines["django"]
+    page_template = engine.from_string(BARE_PAGE)
+    card_template = engine.from_string(BARE_CARD)
+
+    def bare_page(request):
+        project = Project.objects.get(pk=project_pk, workspace_id=workspace_pk)
+        rows = list(
+            Generation.objects.filter(workspace_id=workspace_pk, project=project)
+            .select_related("prompt", "created_by")
+            .order_by("-created_at", "-id")[:24]
+        )
+        return HttpResponse(page_template.render({"project": project, "generations": rows, "slug": "bench"}))
+
+    def bare_card(request, public_id):
+        g = Generation.objects.select_related("prompt", "created_by").get(
+            workspace_id=workspace_pk, public_id=public_id
+        )
+        return HttpResponse(card_template.render({"g": g, "slug": "bench"}))
+
+    studio.urls.urlpatterns.insert(0, path("bare/card/<str:public_id>/", bare_card))
+    studio.urls.urlpatterns.insert(0, path("bare/page/", bare_page))
+    clear_url_caches()
+
+
+def measure(client: Client, name: str, url: str, headers: dict | None = None) -> float:
     headers = headers or {}
     client.get(url, **headers)  # warm
     times, queries = [], 0
@@ -138,6 +182,11 @@ def measure(client: Client, name: str, url: str, headers: dict | None = None) ->
     print(f"{name}_p50 {statistics.median(times):.1f} ms")
     print(f"{name}_p95 {times[int(0.95 * len(times)) - 1]:.1f} ms")
     print(f"{name}_queries {queries} queries")
+    return statistics.median(times)
+
+
+def versus(name: str, real: float, bare: float) -> None:
+    print(f"{name}_vs_bare {bare / real:.2f} x  (p50 {real:.1f} ms, bare {bare:.1f} ms)")
 
 
 def main() -> None:
@@ -147,7 +196,14 @@ def main() -> None:
         f"database {connection.vendor}, python {sys.version.split()[0]}, {os.cpu_count()} cores"
     )
     base = f"/w/bench/p/{project_id}/"
-    measure(client, "gallery", base)
+    project = Project.objects.get(public_id=project_id)
+    bare_views(project.pk, project.workspace_id)
+    page = measure(client, "gallery", base)
+    bare_page = measure(client, "bare_gallery", "/bare/page/")
+    card = measure(
+        client, "running_card_fragment", f"/w/bench/g/{running}/card/", {"HTTP_HX_REQUEST": "true"}
+    )
+    bare_card = measure(client, "bare_running_card", f"/bare/card/{running}/", {"HTTP_HX_REQUEST": "true"})
     measure(
         client, "gallery_htmx_results", base, {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "gallery-results"}
     )
@@ -171,7 +227,6 @@ def main() -> None:
         + "~1",
         {"HTTP_HX_REQUEST": "true"},
     )
-    measure(client, "running_card_fragment", f"/w/bench/g/{running}/card/", {"HTTP_HX_REQUEST": "true"})
     newest = Generation.objects.order_by("-created_at", "-id").first()
     cursor = f"{newest.created_at.isoformat()}~{newest.pk}".replace("+", "%2B")
     measure(
@@ -180,6 +235,8 @@ def main() -> None:
         f"/w/bench/g/news/?project={project_id}&after={cursor}",
         {"HTTP_HX_REQUEST": "true"},
     )
+    versus("gallery", page, bare_page)
+    versus("running_card", card, bare_card)
 
 
 if __name__ == "__main__":
