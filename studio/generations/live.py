@@ -25,9 +25,9 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.utils import timezone
 
+from studio.generations import cards
 from studio.generations.models import Generation
 
 log = logging.getLogger(__name__)
@@ -125,13 +125,12 @@ def render_events(pks: list[int]) -> list[Event]:
     if not pks:
         return []
     rows = Generation.objects.filter(pk__in=pks).select_related("prompt", "workspace").order_by("updated_at")
+    # A finished card comes from the cache the gallery pages fill (and fills it for them).
     return [
         Event(
             workspace_id=g.workspace_id,
             name=f"gen-{g.public_id}",
-            data=render_to_string(
-                "generations/card.html#generation-card", {"g": g, "workspace": g.workspace}
-            ),
+            data=cards.card(g, g.workspace),
             id=event_id(g.updated_at),
         )
         for g in rows

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from studio.assets.services import SLOT_KINDS, create_asset
 from studio.assets.serving import serve_file
-from studio.generations import limits, live, selectors, services
+from studio.generations import cards, limits, live, selectors, services
 from studio.generations.filters import GalleryFilterForm
 from studio.generations.forms import GenerationForm, LimitsForm, job_catalog
 from studio.generations.models import Generation
@@ -225,6 +225,7 @@ def _gallery_context(request, membership, project=None) -> dict:
     generations, next_cursor = selectors.gallery_page(
         workspace=membership.workspace, project=project, filters=filters, before=request.GET.get("before", "")
     )
+    cards.attach(generations, membership.workspace)
     params = request.GET.copy()
     params.pop("before", None)
     params.pop("after", None)
@@ -427,6 +428,7 @@ def gallery_news(request: AuthenticatedRequest, slug: str):
     fresh = selectors.newer_than(
         workspace=membership.workspace, project=project, filters=filters, after=after
     )
+    cards.attach(fresh, membership.workspace)
     params = request.GET.copy()
     params.pop("after", None)
     params.pop("project", None)
@@ -445,10 +447,10 @@ def gallery_news(request: AuthenticatedRequest, slug: str):
 
 @require_GET
 def generation_card(request: AuthenticatedRequest, slug: str, generation_id: str):
+    """One card, as the gallery shows it (its poll while the event stream is down). No context processors:
+    the card needs only the row and its workspace."""
     generation = get_generation_for_user(request, slug, generation_id)
-    response = render(
-        request, "generations/card.html#generation-card", {"g": generation, "workspace": generation.workspace}
-    )
+    response = HttpResponse(cards.card(generation, generation.workspace))
     response["Cache-Control"] = "no-store"
     return response
 
