@@ -116,6 +116,9 @@ def seed() -> tuple[Client, str, str]:
             else "UPDATE generations_generation SET created_at = datetime(created_at, '-' || (%s - id) || ' seconds')",
             [ARGS.rows],
         )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE")  # as autovacuum would soon after: plans for 10,000 rows, not for none
     running = (
         Generation.objects.filter(project=project, status=Generation.Status.RUNNING)
         .values_list("public_id", flat=True)
