@@ -259,3 +259,14 @@ def test_a_drop_sends_the_new_position_and_comes_back_at_the_moved_shot(world):
     )
     assert response["Location"].endswith(f"#shot-{shots[2].public_id}")
     assert list(sb.shots.order_by("position").values_list("parts__action", flat=True)) == ["c", "a", "b"]
+
+
+def test_a_shot_whose_model_left_the_catalog_still_shows_and_says_why_it_cannot_be_made(world):
+    sb = Storyboard.objects.create(workspace=world.workspace, project=world.project, name="Kite")
+    shot = Shot.objects.create(storyboard=sb, position=1, provider="local", model="retired-model")
+    page = world.editor.client.get(url("detail", storyboard_id=sb.public_id))
+    assert page.status_code == 200 and "Shot 1" in page.content.decode()
+    response = world.editor.client.post(
+        url("chain_start", storyboard_id=sb.public_id, shot_id=shot.public_id), follow=True
+    )
+    assert "Shot 1: " in response.content.decode() and "retired-model" in response.content.decode()

@@ -94,13 +94,23 @@ def _pickable(storyboard) -> list[Generation]:
     )
 
 
+def _estimate(shot: Shot) -> Decimal:
+    """One take's estimate; a model gone from the catalog shows as nothing (generating it says why)."""
+    from studio.providers.catalog import CatalogError
+
+    try:
+        return services.shot_estimate(shot).amount
+    except CatalogError:
+        return Decimal("0")
+
+
 def _timeline(membership, sb) -> dict:
     """The shot cards with what each shows: its takes, a live take, its "from here" estimate, and where a
     stopped chain stopped."""
     shots = list(selectors.shots_of(storyboard=sb))
     chain = selectors.latest_chain(storyboard=sb)
     pickable = _pickable(sb) if membership.can_write else []
-    estimates = [services.shot_estimate(s).amount for s in shots]
+    estimates = [_estimate(s) for s in shots]
     making = False
     for i, shot in enumerate(shots):
         takes = [t.generation for t in shot.takes.all()]

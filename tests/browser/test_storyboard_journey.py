@@ -168,9 +168,9 @@ def test_a_three_shot_storyboard_is_chained_across_vendors_reordered_trimmed_exp
     share_url = page.locator("[data-share-link]").first.input_value()
     stranger = browser.new_context().new_page()
     stranger.goto(share_url)
-    stranger.wait_for_function("document.querySelector('video').readyState >= 2")
+    stranger.wait_for_function("() => document.querySelector('video').readyState >= 2")
     duration = stranger.evaluate("document.querySelector('video').duration")
     assert abs(duration - frames / 12) < 0.2
     stranger.evaluate("document.querySelector('video').muted = true")
     stranger.evaluate("document.querySelector('video').play()")
-    stranger.wait_for_function("document.querySelector('video').currentTime > 0.2")
+    stranger.wait_for_function("() => document.querySelector('video').currentTime > 0.2")
