@@ -117,3 +117,39 @@ def test_a_step_refused_when_its_turn_comes_stops_the_chain_there(world, board, 
     chain.refresh_from_db()
     assert chain.failed_shot == second and chain.message.startswith("Shot 2: ")
     assert Generation.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_advancing_one_chain_at_once_send_the_next_shot_once(world, tmp_path):
+    """The beat on two workers: both see shot 1 finished; the chain's lock lets one make shot 2's step,
+    the other then finds it made."""
+    import threading
+
+    from django.db import connection
+
+    sb = services.create_storyboard(
+        workspace=world.workspace, project=world.project, user=world.owner.user, name="Race"
+    )
+    first = add(world, sb, "a")
+    second = add(world, sb, "b")
+    chain = services.start_chain(workspace=world.workspace, storyboard=sb, shot=first, user=None)
+    finish(chain.steps.get().generation, render_clip(tmp_path / "c.mp4"))
+    barrier, errors = threading.Barrier(4), []
+
+    def beat() -> None:
+        try:
+            barrier.wait()
+            services.advance_chain(chain.pk)
+        except Exception as exc:  # pragma: no cover - shown by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=beat) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    assert ChainStep.objects.filter(chain=chain, shot=second).count() == 1
+    assert Generation.objects.count() == 2
