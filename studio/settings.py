@@ -311,6 +311,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600,
         "options": {"expires": 3600},
     },
+    "storyboard-chains": {
+        "task": "studio.storyboards.tasks.advance_chains_task",
+        "schedule": STUDIO_SWEEP_SECONDS,
+    },
 }
 
 # Outbound fetches and media.

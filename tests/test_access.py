@@ -204,6 +204,11 @@ ROUTES: dict[str, Route] = {
     "storyboards:shot_trim": Route("POST", a_shot, "write", lambda w: {"in_point": "0"}),
     "storyboards:shot_generate": Route("POST", a_shot, "write"),
     "storyboards:export_create": Route("POST", a_storyboard, "write"),
+    "storyboards:export_settings": Route(
+        "POST", a_storyboard, "write", lambda w: {"size": "640x360", "fps": "16", "crossfade": "0"}
+    ),
+    "storyboards:chain_start": Route("POST", a_shot, "write"),
+    "storyboards:chain_stop": Route("POST", a_storyboard, "write"),
     "projects:rename": Route("POST", proj, "write", lambda w: {"name": "Renamed"}),
     "projects:archive": Route("POST", proj, "write"),
     "generations:create": Route(

@@ -147,3 +147,38 @@ def test_an_id_that_begins_with_a_dash_is_given_with_an_equals_sign(world):
     )
     code, _, err = run("storyboard", "export", "--workspace", "acme", "--storyboard=-dashed-id-00000")
     assert code == 2 and "no shots yet" in err  # found, and refused for what it lacks
+
+
+def test_generate_from_a_shot_makes_the_rest_in_order_across_continuities_then_exports(world):
+    import av
+
+    code, board, err = run(
+        "storyboard", "create", "--workspace", "acme", "--name", "Kite", "--size", "320x180", "--json"
+    )
+    add = ("add-shot", "--workspace", "acme", f"--storyboard={board['id']}", "--provider", "local", "--json")
+    run("storyboard", *add, "--model", "preview-t2v", "--prompt", "the kite rises", "--duration", "2")
+    run("storyboard", *add, "--model", "preview-i2v", "--prompt", "it dives", "--duration", "2",
+        "--continuity", "last_frame")  # fmt: skip
+    run("storyboard", *add, "--model", "preview-vace", "--prompt", "it lands", "--continuity", "extension")
+    gen = ("generate", "--workspace", "acme", f"--storyboard={board['id']}", "--wait", "--json")
+    code, chain, err = run("storyboard", *gen, "--from", "1")
+    assert code == 0, err
+    assert chain["status"] == "done" and [t["shot"] for t in chain["takes"]] == [1, 2, 3]
+    assert {t["status"] for t in chain["takes"]} == {"succeeded"}
+    shots = list(Shot.objects.order_by("position").select_related("take"))
+    assert [s.take.public_id for s in shots] == [t["take"] for t in chain["takes"]]  # chosen as they finished
+    assert shots[1].take.input_links.get().slot == "image"
+    assert (shots[2].take.task, shots[2].take.input_links.get().slot) == ("video_extension", "first_clip")
+    code, again, err = run("storyboard", *gen, "--from", "3")  # a second run makes a second take of shot 3
+    assert code == 0 and [t["shot"] for t in again["takes"]] == [3], err
+    code, film, err = run(
+        "storyboard", "export", "--workspace", "acme", f"--storyboard={board['id']}", "--json"
+    )
+    assert code == 0 and film["status"] == "succeeded", err
+    export = Export.objects.get()
+    with av.open(export.file.path) as container:
+        stream = container.streams.video[0]
+        frames = sum(1 for _ in container.decode(stream))
+        assert (stream.width, stream.height, stream.average_rate) == (320, 180, 16)
+    lengths = [s.take.result_duration for s in shots]
+    assert frames == sum(round(length * 16) for length in lengths)

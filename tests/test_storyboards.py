@@ -192,8 +192,56 @@ def test_a_shot_without_a_previous_take_or_with_a_vace_continuity_is_refused(wor
     with pytest.raises(ValidationError, match="take for shot 1"):
         services.generate_shot(workspace=world.workspace, shot=second, user=None)
     third = add(world, board, "c", continuity=Shot.Continuity.EXTENSION)
-    with pytest.raises(ValidationError, match="not sent"):
+    with pytest.raises(
+        ValidationError, match=r"preview-t2v cannot take a clip to extend.*local:preview-vace"
+    ):
         services.generate_shot(workspace=world.workspace, shot=third, user=None)
+    fourth = add(world, board, "c", continuity=Shot.Continuity.REFERENCE_SHEET)
+    with pytest.raises(ValidationError, match="cannot take reference images"):
+        services.generate_shot(workspace=world.workspace, shot=fourth, user=None)
     assert not Generation.objects.exists()
     generation = services.generate_shot(workspace=world.workspace, shot=add(world, board, "d"), user=None)
     assert generation.prompt.text.startswith("A red kite")
+
+
+def vace_recipe(prompt: str):
+    return local_recipe(prompt).replace(model="preview-vace", task=None, duration=None)
+
+
+def test_an_extension_sends_the_end_of_the_previous_take_as_vaces_first_clip(world, tmp_path):
+    from studio.storyboards.media import duration_of
+    from tests.storyboard_helpers import storyboard_with_takes
+
+    sb, (first,) = storyboard_with_takes(world, tmp_path, [{"duration": 4.0, "width": 640, "height": 360}])
+    services.set_trim(workspace=world.workspace, shot=first, in_point=0.0, out_point=3.5)
+    second = services.add_shot(
+        workspace=world.workspace, storyboard=sb, recipe=vace_recipe("on"), continuity="extension"
+    )
+    generation = services.generate_shot(workspace=world.workspace, shot=second, user=world.editor.user)
+    assert (generation.model, generation.task, generation.status) == (
+        "preview-vace",
+        "video_extension",
+        "queued",
+    )
+    (link,) = generation.input_links.all()
+    assert link.slot == "first_clip" and link.asset.workspace == world.workspace
+    assert abs(duration_of(link.asset.file.path) - 3.0) < 0.07  # 0.5..3.5 s of the 4 s take: its trimmed end
+    assert any("continues the last 3.00 s of shot 1" in w for w in generation.warnings)
+
+
+def test_a_reference_sheet_sends_a_contact_sheet_of_the_shots_so_far(world, tmp_path):
+    from PIL import Image
+
+    from tests.storyboard_helpers import storyboard_with_takes
+
+    sb, _ = storyboard_with_takes(world, tmp_path, [{"duration": 1.0}, {"duration": 1.0}])
+    third = services.add_shot(
+        workspace=world.workspace, storyboard=sb, recipe=vace_recipe("a"), continuity="reference_sheet"
+    )
+    generation = services.generate_shot(workspace=world.workspace, shot=third, user=world.editor.user)
+    assert generation.task == "image_reference"
+    (link,) = generation.input_links.all()
+    assert link.slot == "ref_images"
+    with Image.open(link.asset.file.path) as sheet:
+        assert sheet.size == (960, 576)  # 3x3 cells of 320x192, the first take's shape
+    assert any("contact sheet of shots 1-2" in w for w in generation.warnings)

@@ -168,3 +168,57 @@ class Export(models.Model):
     def download_name(self) -> str:
         stem = "".join(c if c.isalnum() else "-" for c in self.storyboard.name[:40]).strip("-") or "film"
         return f"{stem}-{self.public_id[:6]}.mp4"
+
+
+class Chain(models.Model):
+    """ "Generate from here": the shots from ``start`` on, made in order, each from its predecessor's chosen
+    take. ``advance`` (services) moves it on when a step's take finishes; a failure stops it where it is."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Stopped"
+        CANCELLED = "cancelled", "Cancelled"
+
+    storyboard = models.ForeignKey(Storyboard, on_delete=models.CASCADE, related_name="chains")
+    start = models.PositiveIntegerField()  # the first shot's position when it began
+    shots = models.JSONField(default=list)  # the shots' primary keys, in the order they are made
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RUNNING)
+    estimate = models.DecimalField(max_digits=10, decimal_places=2, default=0)  # dollars, the whole chain
+    failed_shot = models.ForeignKey(Shot, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    message = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One chain runs at a time on a storyboard: two would pay for the same shots.
+            models.UniqueConstraint(
+                fields=["storyboard"], condition=models.Q(status="running"), name="one_running_chain"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"chain of {self.storyboard} from shot {self.start} ({self.status})"
+
+
+class ChainStep(models.Model):
+    """One shot's take made by a chain: created once (unique), so a shot is never paid for twice."""
+
+    chain = models.ForeignKey(Chain, on_delete=models.CASCADE, related_name="steps")
+    shot = models.ForeignKey(Shot, on_delete=models.CASCADE, related_name="+")
+    generation = models.ForeignKey(
+        "generations.Generation", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["chain", "shot"], name="one_step_per_shot")]
+
+    def __str__(self) -> str:
+        return f"step of {self.chain} for {self.shot}"

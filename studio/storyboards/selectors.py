@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 
-from studio.storyboards.models import Export, Shot, Storyboard
+from studio.storyboards.models import Chain, Export, Shot, Storyboard
 from studio.workspaces.access import get_membership
 
 
@@ -33,6 +33,14 @@ def shot_of(*, workspace, storyboard: Storyboard, public_id: str) -> Shot | None
             storyboard_id=storyboard.pk, storyboard__workspace_id=workspace.pk, public_id=public_id
         )
         .select_related("storyboard", "take")
+        .first()
+    )
+
+
+def latest_chain(*, storyboard: Storyboard) -> Chain | None:
+    return (
+        Chain.objects.filter(storyboard_id=storyboard.pk, storyboard__workspace_id=storyboard.workspace_id)
+        .select_related("failed_shot")
         .first()
     )
 

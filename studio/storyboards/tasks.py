@@ -8,3 +8,11 @@ def run_export_task(export_id: int) -> None:
     from studio.storyboards import exports
 
     exports.run_export(export_id)
+
+
+@shared_task(ignore_result=True)
+def advance_chains_task() -> int:
+    """Each beat: move on every "generate from here" whose current take has finished."""
+    from studio.storyboards import services
+
+    return services.advance_chains()

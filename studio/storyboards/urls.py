@@ -17,5 +17,8 @@ urlpatterns = [
     path("<str:storyboard_id>/shots/<str:shot_id>/take/", views.shot_take, name="shot_take"),
     path("<str:storyboard_id>/shots/<str:shot_id>/trim/", views.shot_trim, name="shot_trim"),
     path("<str:storyboard_id>/shots/<str:shot_id>/generate/", views.shot_generate, name="shot_generate"),
+    path("<str:storyboard_id>/shots/<str:shot_id>/from-here/", views.chain_start, name="chain_start"),
+    path("<str:storyboard_id>/chain/stop/", views.chain_stop, name="chain_stop"),
+    path("<str:storyboard_id>/export/settings/", views.export_settings, name="export_settings"),
     path("<str:storyboard_id>/export/", views.export_create, name="export_create"),
 ]

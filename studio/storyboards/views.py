@@ -7,10 +7,13 @@ without JavaScript; htmx only refreshes the exports while one is being made.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from studio.assets.serving import serve_file
@@ -91,6 +94,39 @@ def _pickable(storyboard) -> list[Generation]:
     )
 
 
+def _estimate(shot: Shot) -> Decimal:
+    """One take's estimate; a model gone from the catalog shows as nothing (generating it says why)."""
+    from studio.providers.catalog import CatalogError
+
+    try:
+        return services.shot_estimate(shot).amount
+    except CatalogError:
+        return Decimal("0")
+
+
+def _timeline(membership, sb) -> dict:
+    """The shot cards with what each shows: its takes, a live take, its "from here" estimate, and where a
+    stopped chain stopped."""
+    shots = list(selectors.shots_of(storyboard=sb))
+    chain = selectors.latest_chain(storyboard=sb)
+    pickable = _pickable(sb) if membership.can_write else []
+    estimates = [_estimate(s) for s in shots]
+    making = False
+    for i, shot in enumerate(shots):
+        takes = [t.generation for t in shot.takes.all()]
+        shot.finished_takes = [g for g in takes if g.status == Generation.Status.SUCCEEDED and g.video]
+        shot.in_flight = [g for g in takes if g.status not in Generation.FINISHED]
+        making = making or bool(shot.in_flight)
+        own = {g.pk for g in shot.finished_takes}
+        shot.choices = shot.finished_takes + [g for g in pickable if g.pk not in own]
+        shot.chain_estimate = sum(estimates[i:], Decimal("0"))
+        shot.stopped_here = bool(
+            chain and chain.status == chain.Status.FAILED and chain.failed_shot_id == shot.pk
+        )
+    running = bool(chain and chain.status == chain.Status.RUNNING)
+    return {"shots": shots, "chain": chain, "live": running or making}
+
+
 @require_GET
 def storyboard_detail(request: AuthenticatedRequest, slug: str, storyboard_id: str):
     membership, sb = get_storyboard_for_user(request, slug, storyboard_id)
@@ -102,25 +138,23 @@ def storyboard_detail(request: AuthenticatedRequest, slug: str, storyboard_id: s
         "exports": exports,
         "exporting": any(not e.is_finished and not e.is_stalled for e in exports),
     }
-    if request.htmx and request.htmx.target == "storyboard-exports":
+    target = request.htmx.target if request.htmx else None
+    if target == "storyboard-exports":
         response = render(request, "storyboards/detail.html#storyboard-exports", context)
+    elif target == "storyboard-timeline":
+        context.update(_timeline(membership, sb))
+        response = render(request, "storyboards/detail.html#storyboard-timeline", context)
     else:
-        shots = list(selectors.shots_of(storyboard=sb))
-        context.update(
-            {
-                "shots": shots,
-                "pickable": _pickable(sb) if membership.can_write else [],
-                "model_choices": model_choices(),
-                "continuities": Shot.Continuity.choices,
-            }
-        )
+        context.update(_timeline(membership, sb))
+        context.update({"model_choices": model_choices(), "continuities": Shot.Continuity.choices})
         response = render(request, "storyboards/detail.html", context)
     response["Vary"] = "HX-Request"
     return response
 
 
-def _back(slug: str, sb) -> HttpResponse:
-    return redirect("storyboards:detail", slug=slug, storyboard_id=sb.public_id)
+def _back(slug: str, sb, shot: Shot | None = None) -> HttpResponse:
+    url = reverse("storyboards:detail", kwargs={"slug": slug, "storyboard_id": sb.public_id})
+    return redirect(f"{url}#shot-{shot.public_id}" if shot is not None else url)
 
 
 def _shot(membership, sb, shot_id: str) -> Shot:
@@ -165,7 +199,7 @@ def shot_move(request: AuthenticatedRequest, slug: str, storyboard_id: str, shot
         messages.error(request, "Give the position as a whole number.")
     except ValidationError as exc:
         _refused(request, exc)
-    return _back(slug, sb)
+    return _back(slug, sb, shot)
 
 
 @require_POST
@@ -186,7 +220,7 @@ def shot_take(request: AuthenticatedRequest, slug: str, storyboard_id: str, shot
         services.choose_take(workspace=membership.workspace, shot=shot, generation=generation)
     except ValidationError as exc:
         _refused(request, exc)
-    return _back(slug, sb)
+    return _back(slug, sb, shot)
 
 
 @require_POST
@@ -203,7 +237,7 @@ def shot_generate(request: AuthenticatedRequest, slug: str, storyboard_id: str, 
             messages.info(request, warning)
     except ValidationError as exc:
         _refused(request, exc)
-    return _back(slug, sb)
+    return _back(slug, sb, shot)
 
 
 @require_POST
@@ -219,6 +253,78 @@ def shot_trim(request: AuthenticatedRequest, slug: str, storyboard_id: str, shot
         )
     except ValidationError as exc:
         _refused(request, exc)
+    return _back(slug, sb, shot)
+
+
+@require_POST
+def chain_start(request: AuthenticatedRequest, slug: str, storyboard_id: str, shot_id: str):
+    """Generate from here: this shot and every one after it, in order, each from the take before it."""
+    membership, sb = get_storyboard_for_user(request, slug, storyboard_id, write=True)
+    shot = _shot(membership, sb, shot_id)
+    try:
+        chain = services.start_chain(
+            workspace=membership.workspace, storyboard=sb, shot=shot, user=request.user
+        )
+        count = len(chain.shots)
+        if chain.status == chain.Status.FAILED:
+            messages.error(request, chain.message)
+        else:
+            messages.success(
+                request,
+                f"Making shot{'s' if count > 1 else ''} {shot.position}"
+                f"{f'-{shot.position + count - 1}' if count > 1 else ''} in order (about ${chain.estimate}); "
+                "each starts when the one before it has a take.",
+            )
+    except ValidationError as exc:
+        _refused(request, exc)
+    return _back(slug, sb, shot)
+
+
+@require_POST
+def chain_stop(request: AuthenticatedRequest, slug: str, storyboard_id: str):
+    membership, sb = get_storyboard_for_user(request, slug, storyboard_id, write=True)
+    chain = selectors.latest_chain(storyboard=sb)
+    if chain is not None and services.cancel_chain(workspace=membership.workspace, chain=chain):
+        messages.success(request, "Stopped: no further shot is sent (a take being made is left to finish).")
+    return _back(slug, sb)
+
+
+SETTING_LABELS = {
+    "export_width": "Width",
+    "export_height": "Height",
+    "export_fps": "Frame rate",
+    "crossfade": "Crossfade",
+}
+
+
+def _whole(text: str, label: str) -> int:
+    try:
+        return int((text or "").strip())
+    except ValueError:
+        raise ValidationError(f"Give the {label} as a whole number.") from None
+
+
+@require_POST
+def export_settings(request: AuthenticatedRequest, slug: str, storyboard_id: str):
+    membership, sb = get_storyboard_for_user(request, slug, storyboard_id, write=True)
+    try:
+        width, _, height = request.POST.get("size", "").lower().replace(" ", "").partition("x")
+        services.update_export_settings(
+            workspace=membership.workspace,
+            storyboard=sb,
+            width=_whole(width, "width"),
+            height=_whole(height, "height"),
+            fps=_whole(request.POST.get("fps", ""), "frame rate"),
+            crossfade=_number(request.POST.get("crossfade", ""), blank=0.0),
+        )
+        messages.success(request, f"The film will be {sb.export_size} at {sb.export_fps} fps.")
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict"):
+            for field, found in exc.message_dict.items():
+                for message in found:
+                    messages.error(request, f"{SETTING_LABELS.get(field, field)}: {message}")
+        else:
+            _refused(request, exc)
     return _back(slug, sb)
 
 

@@ -2,11 +2,11 @@
 
     manage.py storyboard create --workspace SLUG --name NAME [--project NAME] [--size WxH] [--fps N] ...
     manage.py storyboard add-shot --workspace SLUG --storyboard ID --provider P --model M --prompt TEXT ...
-    manage.py storyboard generate --workspace SLUG --storyboard ID --shot N [--wait]
+    manage.py storyboard generate --workspace SLUG --storyboard ID (--shot N | --from N) [--wait]
     manage.py storyboard export --workspace SLUG --storyboard ID
 
 Validated by the same services as the web pages. ``generate`` queues one take of a shot (with --wait it
-drives it here, as ``generate --wait`` does) and prints what ``generate --json`` prints; ``export`` runs the
+drives it here, as ``generate --wait`` does), or with --from the shots from N on in order and prints what ``generate --json`` prints; ``export`` runs the
 job in this process. With --json each prints one object. Give ids as ``--storyboard=ID`` (an id may begin with "-"). Exit codes: 0 done (or queued); 1 the take or the
 export failed; 2 bad input (nothing was saved).
 """
@@ -116,7 +116,14 @@ class Command(BaseCommand):
         create.add_argument("--crossfade", type=float, default=0.0, help="seconds between shots")
         for p in (add, generate, export):
             p.add_argument("--storyboard", required=True, help="the storyboard's id (as --storyboard=ID)")
-        generate.add_argument("--shot", type=int, required=True, help="the shot's position (1 is the first)")
+        which = generate.add_mutually_exclusive_group(required=True)
+        which.add_argument("--shot", type=int, help="the shot's position (1 is the first)")
+        which.add_argument(
+            "--from",
+            dest="from_shot",
+            type=int,
+            help="generate from here: this shot and every one after it, in order, each from the take before it",
+        )
         generate.add_argument("--wait", action="store_true", help="drive the job to its end here")
         generate.add_argument("--timeout", type=float, default=None)
         generate.add_argument(
@@ -242,9 +249,12 @@ class Command(BaseCommand):
 
     def do_generate(self, workspace, user, o) -> int:
         sb = self._storyboard(workspace, o["storyboard"])
-        shot = sb.shots.filter(position=o["shot"]).first()
+        position = o["shot"] if o["shot"] is not None else o["from_shot"]
+        shot = sb.shots.filter(position=position).first()
         if shot is None:
-            self.fail(f"{sb.public_id} has no shot {o['shot']} (it has {sb.shots.count()})")
+            self.fail(f"{sb.public_id} has no shot {position} (it has {sb.shots.count()})")
+        if o["from_shot"] is not None:
+            return self.generate_from(workspace, user, sb, shot, o)
         generation = services.generate_shot(workspace=workspace, shot=shot, user=user)
         for warning in generation.warnings:
             self.stderr.write(f"note: {warning}")
@@ -256,6 +266,42 @@ class Command(BaseCommand):
             services.choose_take(workspace=workspace, shot=shot, generation=generation)
         self.emit(generation_json(generation), f"{generation.public_id} {generation.status}", o["as_json"])
         return EXIT_OK if done or (not o["wait"] and generation.is_active) else EXIT_FAILED
+
+    def generate_from(self, workspace, user, sb, shot, o) -> int:
+        """The chain from ``shot`` on; with --wait each take is driven here and the chain moved on after it
+        (a finished take is chosen where its shot has none). Prints the chain and its takes."""
+        from studio.storyboards.models import Chain
+
+        chain = services.start_chain(workspace=workspace, storyboard=sb, shot=shot, user=user)
+        self.stderr.write(f"note: {len(chain.shots)} shots, about ${chain.estimate} in all")
+        while o["wait"] and chain.status == Chain.Status.RUNNING:
+            step = chain.steps.order_by("-id").select_related("generation").first()
+            if step is not None and step.generation and step.generation.is_active:
+                engine.drive(step.generation_id, timeout=o["timeout"])
+            if services.advance_chain(chain.pk) == Chain.Status.RUNNING:
+                latest = chain.steps.order_by("-id").select_related("generation").first()
+                if latest == step and latest.generation.is_active:
+                    break  # driving did not finish it (timeout): leave the chain to the beat
+            chain.refresh_from_db()
+        chain.refresh_from_db()
+        steps = list(chain.steps.select_related("shot", "generation"))
+        data = {
+            "storyboard": sb.public_id,
+            "from": chain.start,
+            "status": chain.status,
+            "estimate": str(chain.estimate),
+            "message": chain.message,
+            "takes": [
+                {"shot": s.shot.position, "take": s.generation.public_id, "status": s.generation.status}
+                for s in steps
+                if s.generation
+            ],
+        }
+        self.emit(data, f"from shot {chain.start}: {chain.status} {chain.message}".rstrip(), o["as_json"])
+        if chain.status == Chain.Status.FAILED and not o["as_json"]:
+            self.stderr.write(f"error: {chain.message}")
+        ok = chain.status == Chain.Status.DONE or (not o["wait"] and chain.status == Chain.Status.RUNNING)
+        return EXIT_OK if ok else EXIT_FAILED
 
     def do_export(self, workspace, user, o) -> int:
         sb = self._storyboard(workspace, o["storyboard"])
