@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 
 from studio.generations.models import Generation
-from studio.storyboards import services
+from studio.storyboards import chains, services
 from studio.storyboards.models import Chain, ChainStep, Shot
 from tests.storyboard_helpers import local_recipe, render_clip
 
@@ -45,24 +45,24 @@ def test_shots_are_made_in_order_each_from_the_take_chosen_before_it(world, boar
     clip = render_clip(tmp_path / "c.mp4")
     first = add(world, board, "a")
     second = add(world, board, "b", "last_frame", local_recipe("b").replace(model="preview-i2v", task=None))
-    chain = services.start_chain(
+    chain = chains.start_chain(
         workspace=world.workspace, storyboard=board, shot=first, user=world.editor.user
     )
     assert chain.status == "running" and chain.estimate == Decimal("0")
     (step,) = ChainStep.objects.filter(chain=chain)
     assert step.shot == first and step.generation.status == "queued"
     for _ in range(3):  # the beat, again and again, while the take is made: nothing more is sent
-        assert services.advance_chain(chain.pk) == "running"
+        assert chains.advance_chain(chain.pk) == "running"
     assert Generation.objects.count() == 1
     finish(step.generation, clip)
-    assert services.advance_chain(chain.pk) == "running"
+    assert chains.advance_chain(chain.pk) == "running"
     first.refresh_from_db()
     assert first.take == step.generation  # the first finished take is chosen when none is
     second_step = ChainStep.objects.get(chain=chain, shot=second)
     assert second_step.generation.task == "i2v"
     assert second_step.generation.input_links.get().slot == "image"
     finish(second_step.generation, clip)
-    assert services.advance_chains() == 1
+    assert chains.advance_chains() == 1
     chain.refresh_from_db()
     assert chain.status == "done" and Generation.objects.count() == 2
     second.refresh_from_db()
@@ -72,9 +72,9 @@ def test_shots_are_made_in_order_each_from_the_take_chosen_before_it(world, boar
 def test_a_failed_take_stops_the_chain_at_its_shot(world, board, tmp_path):
     first = add(world, board, "a")
     add(world, board, "b")
-    chain = services.start_chain(workspace=world.workspace, storyboard=board, shot=first, user=None)
+    chain = chains.start_chain(workspace=world.workspace, storyboard=board, shot=first, user=None)
     finish(chain.steps.get().generation, None, ok=False)
-    assert services.advance_chain(chain.pk) == "failed"
+    assert chains.advance_chain(chain.pk) == "failed"
     chain.refresh_from_db()
     assert chain.failed_shot == first
     assert chain.message == "Shot 1: its take failed: The vendor said no."
@@ -85,12 +85,12 @@ def test_only_one_chain_runs_and_a_model_that_cannot_take_its_continuity_is_refu
     first = add(world, board, "a")
     add(world, board, "b", "extension")
     with pytest.raises(ValidationError, match="cannot take a clip to extend"):
-        services.start_chain(workspace=world.workspace, storyboard=board, shot=first, user=None)
+        chains.start_chain(workspace=world.workspace, storyboard=board, shot=first, user=None)
     assert not Chain.objects.exists() and not Generation.objects.exists()
     board.shots.filter(position=2).update(continuity=Shot.Continuity.NONE)
-    services.start_chain(workspace=world.workspace, storyboard=board, shot=first, user=None)
+    chains.start_chain(workspace=world.workspace, storyboard=board, shot=first, user=None)
     with pytest.raises(ValidationError, match="already being generated"):
-        services.start_chain(workspace=world.workspace, storyboard=board, shot=first, user=None)
+        chains.start_chain(workspace=world.workspace, storyboard=board, shot=first, user=None)
     assert Generation.objects.count() == 1
 
 
@@ -100,20 +100,20 @@ def test_the_whole_chains_estimate_is_checked_against_the_budget_before_it_start
     vace = Recipe(provider="dashscope", model="wan2.1-vace-plus", parts={"action": "x"}, duration=5)
     first = add(world, board, "a", recipe=vace)
     add(world, board, "b", recipe=vace)
-    assert services.chain_estimate(board, 1) == Decimal("1.00")  # 2 x 5 s at $0.10/s
+    assert chains.chain_estimate(board, 1) == Decimal("1.00")  # 2 x 5 s at $0.10/s
     world.workspace.monthly_budget = Decimal("0.60")
     world.workspace.save()
     with pytest.raises(ValidationError, match=r"These 2 shots \(about \$1.00 in all\)"):
-        services.start_chain(workspace=world.workspace, storyboard=board, shot=first, user=None)
+        chains.start_chain(workspace=world.workspace, storyboard=board, shot=first, user=None)
     assert not Chain.objects.exists() and not Generation.objects.exists()
 
 
 def test_a_step_refused_when_its_turn_comes_stops_the_chain_there(world, board, tmp_path):
     first = add(world, board, "a")
     second = add(world, board, "b", "last_frame")  # preview-t2v takes no image: refused when it is sent
-    chain = services.start_chain(workspace=world.workspace, storyboard=board, shot=first, user=None)
+    chain = chains.start_chain(workspace=world.workspace, storyboard=board, shot=first, user=None)
     finish(chain.steps.get().generation, render_clip(tmp_path / "c.mp4"))
-    assert services.advance_chain(chain.pk) == "failed"
+    assert chains.advance_chain(chain.pk) == "failed"
     chain.refresh_from_db()
     assert chain.failed_shot == second and chain.message.startswith("Shot 2: ")
     assert Generation.objects.count() == 1
@@ -132,14 +132,14 @@ def test_two_workers_advancing_one_chain_at_once_send_the_next_shot_once(world, 
     )
     first = add(world, sb, "a")
     second = add(world, sb, "b")
-    chain = services.start_chain(workspace=world.workspace, storyboard=sb, shot=first, user=None)
+    chain = chains.start_chain(workspace=world.workspace, storyboard=sb, shot=first, user=None)
     finish(chain.steps.get().generation, render_clip(tmp_path / "c.mp4"))
     barrier, errors = threading.Barrier(4), []
 
     def beat() -> None:
         try:
             barrier.wait()
-            services.advance_chain(chain.pk)
+            chains.advance_chain(chain.pk)
         except Exception as exc:  # pragma: no cover - shown by the assertion below
             errors.append(exc)
         finally:

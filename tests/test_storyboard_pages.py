@@ -192,9 +192,9 @@ def test_generate_from_here_shows_its_estimate_then_the_run_live_and_where_it_st
     Generation.objects.filter(pk=step.generation_id).update(
         status=Generation.Status.FAILED, error_message="Content was refused."
     )
-    from studio.storyboards import services
+    from studio.storyboards import chains
 
-    services.advance_chains()
+    chains.advance_chains()
     page = client.get(url("detail", storyboard_id=sb.public_id)).content.decode()
     assert (
         "Stopped at shot 1." in page

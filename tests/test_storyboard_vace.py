@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from studio.storyboards import services
+from studio.storyboards import continuity, services
 from tests.providers.dashscope.test_adapter import (  # noqa: F401 - fixtures
     ds,
     ds_emulator,
@@ -27,7 +27,7 @@ def vace_shot(world, sb, continuity: str):
 
 
 @pytest.mark.parametrize(
-    ("continuity", "function", "field"),
+    ("kind", "function", "field"),
     [
         ("extension", "video_extension", "first_clip_url"),
         ("reference_sheet", "image_reference", "ref_images_url"),
@@ -38,13 +38,13 @@ def test_a_vace_shot_sends_its_continuity_to_the_vendor_once_and_makes_a_take(
     tmp_path,
     ds,
     public,
-    continuity,
+    kind,
     function,
     field,
 ):
     sb, _ = storyboard_with_takes(world, tmp_path, [{"duration": 2.0, "width": 640, "height": 360}])
-    shot = vace_shot(world, sb, continuity)
-    generation = run(services.generate_shot(workspace=world.workspace, shot=shot, user=world.owner.user))
+    shot = vace_shot(world, sb, kind)
+    generation = run(continuity.generate_shot(workspace=world.workspace, shot=shot, user=world.owner.user))
     assert generation.status == "succeeded", generation.error_message
     body = submitted_body(ds)
     assert body["model"] == "wan2.1-vace-plus" and body["input"]["function"] == function

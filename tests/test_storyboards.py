@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from studio.generations.models import Generation
-from studio.storyboards import selectors, services
+from studio.storyboards import continuity, selectors, services
 from studio.storyboards.models import Shot, Storyboard
 from tests.factories import make_generation
 from tests.storyboard_helpers import local_recipe
@@ -166,7 +166,7 @@ def test_generating_a_shot_starts_from_the_previous_takes_exact_last_frame(world
         recipe=local_recipe("the kite dives").replace(model="preview-i2v", task=None),
         continuity=Shot.Continuity.LAST_FRAME,
     )
-    generation = services.generate_shot(workspace=world.workspace, shot=second, user=world.editor.user)
+    generation = continuity.generate_shot(workspace=world.workspace, shot=second, user=world.editor.user)
     assert (generation.provider, generation.model, generation.task, generation.status) == (
         "local",
         "preview-i2v",
@@ -187,20 +187,20 @@ def test_generating_a_shot_starts_from_the_previous_takes_exact_last_frame(world
 def test_a_shot_without_a_previous_take_or_with_a_vace_continuity_is_refused(world, board):
     first = add(world, board, "a", continuity=Shot.Continuity.LAST_FRAME)
     with pytest.raises(ValidationError, match="first shot"):
-        services.generate_shot(workspace=world.workspace, shot=first, user=None)
+        continuity.generate_shot(workspace=world.workspace, shot=first, user=None)
     second = add(world, board, "b", continuity=Shot.Continuity.LAST_FRAME)
     with pytest.raises(ValidationError, match="take for shot 1"):
-        services.generate_shot(workspace=world.workspace, shot=second, user=None)
+        continuity.generate_shot(workspace=world.workspace, shot=second, user=None)
     third = add(world, board, "c", continuity=Shot.Continuity.EXTENSION)
     with pytest.raises(
         ValidationError, match=r"preview-t2v cannot take a clip to extend.*local:preview-vace"
     ):
-        services.generate_shot(workspace=world.workspace, shot=third, user=None)
+        continuity.generate_shot(workspace=world.workspace, shot=third, user=None)
     fourth = add(world, board, "c", continuity=Shot.Continuity.REFERENCE_SHEET)
     with pytest.raises(ValidationError, match="cannot take reference images"):
-        services.generate_shot(workspace=world.workspace, shot=fourth, user=None)
+        continuity.generate_shot(workspace=world.workspace, shot=fourth, user=None)
     assert not Generation.objects.exists()
-    generation = services.generate_shot(workspace=world.workspace, shot=add(world, board, "d"), user=None)
+    generation = continuity.generate_shot(workspace=world.workspace, shot=add(world, board, "d"), user=None)
     assert generation.prompt.text.startswith("A red kite")
 
 
@@ -217,7 +217,7 @@ def test_an_extension_sends_the_end_of_the_previous_take_as_vaces_first_clip(wor
     second = services.add_shot(
         workspace=world.workspace, storyboard=sb, recipe=vace_recipe("on"), continuity="extension"
     )
-    generation = services.generate_shot(workspace=world.workspace, shot=second, user=world.editor.user)
+    generation = continuity.generate_shot(workspace=world.workspace, shot=second, user=world.editor.user)
     assert (generation.model, generation.task, generation.status) == (
         "preview-vace",
         "video_extension",
@@ -238,7 +238,7 @@ def test_a_reference_sheet_sends_a_contact_sheet_of_the_shots_so_far(world, tmp_
     third = services.add_shot(
         workspace=world.workspace, storyboard=sb, recipe=vace_recipe("a"), continuity="reference_sheet"
     )
-    generation = services.generate_shot(workspace=world.workspace, shot=third, user=world.editor.user)
+    generation = continuity.generate_shot(workspace=world.workspace, shot=third, user=world.editor.user)
     assert generation.task == "image_reference"
     (link,) = generation.input_links.all()
     assert link.slot == "ref_images"

@@ -13,6 +13,6 @@ def run_export_task(export_id: int) -> None:
 @shared_task(ignore_result=True)
 def advance_chains_task() -> int:
     """Each beat: move on every "generate from here" whose current take has finished."""
-    from studio.storyboards import services
+    from studio.storyboards import chains
 
-    return services.advance_chains()
+    return chains.advance_chains()

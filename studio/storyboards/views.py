@@ -21,7 +21,7 @@ from studio.generations.models import Generation
 from studio.generations.recipe import Recipe
 from studio.http import AuthenticatedRequest
 from studio.prompts.builder import model_choices
-from studio.storyboards import selectors, services
+from studio.storyboards import chains, continuity, selectors, services
 from studio.storyboards.models import Export, Shot, Take
 from studio.storyboards.selectors import get_export_for_user, get_storyboard_for_user
 from studio.workspaces.access import get_membership, get_project_for_user
@@ -99,7 +99,7 @@ def _estimate(shot: Shot) -> Decimal:
     from studio.providers.catalog import CatalogError
 
     try:
-        return services.shot_estimate(shot).amount
+        return chains.shot_estimate(shot).amount
     except CatalogError:
         return Decimal("0")
 
@@ -229,7 +229,7 @@ def shot_generate(request: AuthenticatedRequest, slug: str, storyboard_id: str, 
     membership, sb = get_storyboard_for_user(request, slug, storyboard_id, write=True)
     shot = _shot(membership, sb, shot_id)
     try:
-        generation = services.generate_shot(workspace=membership.workspace, shot=shot, user=request.user)
+        generation = continuity.generate_shot(workspace=membership.workspace, shot=shot, user=request.user)
         messages.success(
             request, f"Shot {shot.position}: a take is being made; pick it here when it is done."
         )
@@ -262,7 +262,7 @@ def chain_start(request: AuthenticatedRequest, slug: str, storyboard_id: str, sh
     membership, sb = get_storyboard_for_user(request, slug, storyboard_id, write=True)
     shot = _shot(membership, sb, shot_id)
     try:
-        chain = services.start_chain(
+        chain = chains.start_chain(
             workspace=membership.workspace, storyboard=sb, shot=shot, user=request.user
         )
         count = len(chain.shots)
@@ -284,7 +284,7 @@ def chain_start(request: AuthenticatedRequest, slug: str, storyboard_id: str, sh
 def chain_stop(request: AuthenticatedRequest, slug: str, storyboard_id: str):
     membership, sb = get_storyboard_for_user(request, slug, storyboard_id, write=True)
     chain = selectors.latest_chain(storyboard=sb)
-    if chain is not None and services.cancel_chain(workspace=membership.workspace, chain=chain):
+    if chain is not None and chains.cancel_chain(workspace=membership.workspace, chain=chain):
         messages.success(request, "Stopped: no further shot is sent (a take being made is left to finish).")
     return _back(slug, sb)
 

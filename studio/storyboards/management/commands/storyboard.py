@@ -27,7 +27,7 @@ from studio.generations.management.commands.generate import as_json as generatio
 from studio.generations.models import Generation
 from studio.generations.recipe import Recipe
 from studio.projects.models import Project
-from studio.storyboards import exports, selectors, services
+from studio.storyboards import chains, continuity, exports, selectors, services
 from studio.storyboards.models import Export, Shot, Storyboard
 from studio.workspaces.models import Membership, Workspace
 
@@ -255,7 +255,7 @@ class Command(BaseCommand):
             self.fail(f"{sb.public_id} has no shot {position} (it has {sb.shots.count()})")
         if o["from_shot"] is not None:
             return self.generate_from(workspace, user, sb, shot, o)
-        generation = services.generate_shot(workspace=workspace, shot=shot, user=user)
+        generation = continuity.generate_shot(workspace=workspace, shot=shot, user=user)
         for warning in generation.warnings:
             self.stderr.write(f"note: {warning}")
         if o["wait"]:
@@ -272,13 +272,13 @@ class Command(BaseCommand):
         (a finished take is chosen where its shot has none). Prints the chain and its takes."""
         from studio.storyboards.models import Chain
 
-        chain = services.start_chain(workspace=workspace, storyboard=sb, shot=shot, user=user)
+        chain = chains.start_chain(workspace=workspace, storyboard=sb, shot=shot, user=user)
         self.stderr.write(f"note: {len(chain.shots)} shots, about ${chain.estimate} in all")
         while o["wait"] and chain.status == Chain.Status.RUNNING:
             step = chain.steps.order_by("-id").select_related("generation").first()
             if step is not None and step.generation and step.generation.is_active:
                 engine.drive(step.generation_id, timeout=o["timeout"])
-            if services.advance_chain(chain.pk) == Chain.Status.RUNNING:
+            if chains.advance_chain(chain.pk) == Chain.Status.RUNNING:
                 latest = chain.steps.order_by("-id").select_related("generation").first()
                 if latest == step and latest.generation.is_active:
                     break  # driving did not finish it (timeout): leave the chain to the beat
