@@ -152,8 +152,9 @@ _booked: dict[int, int] = {}
 _book_lock = threading.Lock()
 
 
-def book(at: float, capacity: float | None) -> float:
-    """The earliest time at or after ``at`` (epoch seconds) in a second with room left, booked."""
+def book(at: float, capacity: float | None, *, earliest: float | None = None) -> float:
+    """A time in a second with room left, booked: the latest one from ``earliest`` up to ``at`` if
+    ``earliest`` is given (a jump may come early rather than late), else the first at or after ``at``."""
     if not capacity:
         return at
     room = max(1, int(capacity))
@@ -163,10 +164,15 @@ def book(at: float, capacity: float | None) -> float:
             floor = int(time.time()) - 5
             for key in [k for k in _booked if k < floor]:
                 del _booked[key]
+        if earliest is not None:
+            while second > int(earliest) + 1 and _booked.get(second, 0) >= room:
+                second -= 1
+        if _booked.get(second, 0) >= room:
+            second = int(at)
         while _booked.get(second, 0) >= room:
             second += 1
         _booked[second] = _booked.get(second, 0) + 1
-    return at if second == int(at) else float(second)
+    return at if second == int(at) else float(second) + (0.0 if second > int(at) else 0.5)
 
 
 def next_poll_delay(
@@ -189,14 +195,18 @@ def next_poll_delay(
         return default  # a cold start: the provider's cadence
     opens, _done_at, spread, closes = window
     until_open = (opens - now).total_seconds()
+    earliest = None
     if until_open > 0:
-        delay = until_open  # nothing to hear before the window opens: one sparse jump
+        # Nothing to hear before the window opens: one sparse jump, booked no later than it opens (in
+        # the seconds before it when the second itself is full) so a crowd of jobs is not heard late.
+        delay = until_open
+        earliest = now.timestamp() + min(until_open, max(DENSE_MIN, until_open / 2))
     elif now < closes:
         delay = min(DENSE_MAX, max(DENSE_MIN, spread / 2))  # it may finish any moment
     else:
         return default  # well past its kind's usual time: the provider's cadence again
     at = now.timestamp() + delay
-    return max(0.0, book(at, capacity) - now.timestamp())
+    return max(0.0, book(at, capacity, earliest=earliest) - now.timestamp())
 
 
 def seconds_left(g: Generation) -> int | None:
