@@ -44,12 +44,13 @@ class Estimate:
     spread: float
     count: int
     early: float = 0.0  # the 10th percentile: finished jobs record when a poll heard them, not when the
-    # vendor finished (a poll later), so the window opens at whichever is earlier of this and median - spread
+    # vendor finished (up to a poll gap later), so the window opens a spread before whichever is earlier of
+    # this and median - spread
     late: float = 0.0  # the 95th percentile: the window stays dense until then (and a spread more)
 
     @property
     def opens(self) -> float:
-        return max(0.0, min(self.early, self.median - self.spread))
+        return max(0.0, min(self.early, self.median - self.spread) - self.spread)
 
 
 def kind_of(g: Generation) -> tuple:
