@@ -296,6 +296,11 @@ STUDIO_SWEEP_SECONDS = envfloat("STUDIO_SWEEP_SECONDS", 2.0)
 STUDIO_SWEEP_THREADS = envint("STUDIO_SWEEP_THREADS", 16, minimum=1)
 # How long a worker holds a job it polls or downloads: after a crash, how long the job waits for another.
 STUDIO_POLL_LEASE_SECONDS = envint("STUDIO_POLL_LEASE_SECONDS", 300, minimum=10)
+# Results fetched at once per worker child, beside the sweep's threads (a sweep never waits on a download).
+STUDIO_DOWNLOAD_THREADS = envint("STUDIO_DOWNLOAD_THREADS", 16, minimum=1)
+# Seconds one status call takes, database work included: with STUDIO_SWEEP_THREADS it sets how many polls
+# polling by a kind's history books for any one second (eta.py), until a busy sweep has measured fewer.
+STUDIO_POLL_CALL_SECONDS = envfloat("STUDIO_POLL_CALL_SECONDS", 0.1)
 # Where a fetched result waits until storage has it (a vendor URL may work once): empty is the worker's own
 # STUDIO_DATA_DIR/results; a volume every worker mounts lets the one that takes a job over find it.
 STUDIO_RESULTS_DIR = env("STUDIO_RESULTS_DIR")

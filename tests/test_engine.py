@@ -1,5 +1,6 @@
 """The engine against a scripted provider: every answer a vendor can give, and what the job becomes."""
 
+import threading
 from datetime import timedelta
 
 import psycopg
@@ -250,6 +251,7 @@ def test_transient_download_trouble_keeps_the_result_for_another_try(world, fake
     assert refreshed(g).status == S.DOWNLOADING and g.remote_url.startswith("error:")
     Generation.objects.filter(pk=g.pk).update(next_poll_at=timezone.now())
     engine.sweep()
+    engine.wait_for_downloads()
     assert refreshed(g).status == S.SUCCEEDED and g.video
     assert [c[0] for c in provider.calls] == ["poll", "download", "poll", "download"]
 
@@ -273,6 +275,7 @@ def test_a_worker_killed_while_downloading_is_picked_up_after_the_lease(world, f
         next_poll_at=timezone.now(),
     )
     engine.sweep()
+    engine.wait_for_downloads()
     assert refreshed(g).status == S.SUCCEEDED
 
 
@@ -313,3 +316,41 @@ def test_a_model_with_a_running_limit_waits_its_turn_in_our_queue(world, fake, m
     assert waiting.next_poll_at > timezone.now()
     other = make_generation(world.other_workspace)  # another workspace has its own allowance
     assert engine.submit(other.pk) is True
+
+
+def test_a_sweep_does_not_wait_for_the_downloads_it_starts(world, fake, monkeypatch):
+    fake(Progress(RemoteState.SUCCEEDED, result_url="https://vendor.example/v.mp4"))
+    release = threading.Event()
+    real = ScriptedProvider.download
+
+    def held(self, url, dest):
+        assert release.wait(30), "the test never released the download"
+        real(self, url, dest)
+
+    monkeypatch.setattr(ScriptedProvider, "download", held)
+    g = make_generation(world.workspace, status=S.RUNNING, external_id="x", next_poll_at=timezone.now())
+    try:
+        report = engine.sweep()  # would block here while the download is held, if the sweep waited
+        assert report.polled == 1
+        assert refreshed(g).status == S.DOWNLOADING and g.lease_until > timezone.now()
+    finally:
+        release.set()
+    engine.wait_for_downloads()
+    assert refreshed(g).status == S.SUCCEEDED and g.lease_until is None
+
+
+def test_a_download_whose_lease_another_worker_took_is_not_fetched_again(world, fake):
+    provider = fake()
+    ours = timezone.now() + timedelta(seconds=5)
+    theirs = timezone.now() + timedelta(minutes=5)
+    g = make_generation(
+        world.workspace,
+        status=S.DOWNLOADING,
+        external_id="x",
+        remote_url="https://v/x.mp4",
+        lease_until=theirs,
+    )
+    engine._start_download(g.pk, provider=provider(), url="https://v/x.mp4", lease=ours)
+    engine.wait_for_downloads()
+    assert provider.calls == []
+    assert refreshed(g).status == S.DOWNLOADING and g.lease_until == theirs

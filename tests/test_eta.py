@@ -87,3 +87,41 @@ def test_a_running_card_shows_the_time_left_and_a_progress_bar(world):
     html = world.owner.client.get(f"/w/{world.workspace.slug}/g/{g.public_id}/card/").content.decode()
     assert "about 1 min 00 s left" in html or "about 59 s left" in html
     assert '<progress class="gcard-progress" max="100" value="40"' in html
+
+
+def test_polls_booked_by_history_never_exceed_the_capacity_of_a_second(world, monkeypatch):
+    monkeypatch.setattr(eta, "_booked", {})
+    for seconds in (58, 59, 60, 60, 61, 62) * 4:
+        finished(world, seconds)
+    now = timezone.now()
+    g = make_generation(world.workspace, project=world.project, status=S.RUNNING, submitted_at=now)
+    at = now + timedelta(seconds=59)
+    delays = [eta.next_poll_delay(g, default=4.0, now=at, capacity=3) for _ in range(9)]
+    seconds = [int(at.timestamp() + d) for d in delays]
+    assert max(seconds.count(s) for s in seconds) == 3
+    assert len(set(seconds)) == 3  # 9 polls over the next three seconds, not nine in one
+    assert max(delays) <= 2.0 + 3
+
+
+def test_the_dense_window_lasts_until_the_kinds_late_jobs_are_done(world):
+    for seconds in [50 + i for i in range(20)] + [69] * 4:
+        finished(world, seconds)
+    now = timezone.now()
+    g = make_generation(world.workspace, project=world.project, status=S.RUNNING, submitted_at=now)
+    assert eta.next_poll_delay(g, default=4.0, now=now + timedelta(seconds=68)) <= 2.0
+    assert eta.next_poll_delay(g, default=4.0, now=now + timedelta(seconds=120)) == 4.0
+
+
+def test_a_crowd_of_jumps_is_booked_before_the_window_opens_not_after(world, monkeypatch):
+    monkeypatch.setattr(eta, "_booked", {})
+    for seconds in (58, 59, 60, 60, 61, 62) * 4:
+        finished(world, seconds)
+    now = timezone.now()
+    g = make_generation(world.workspace, project=world.project, status=S.RUNNING, submitted_at=now)
+    at = now + timedelta(seconds=5)
+    plain = eta.next_poll_delay(g, default=4.0, now=at)
+    jumps = [eta.next_poll_delay(g, default=4.0, now=at, capacity=10) for _ in range(50)]
+    assert max(jumps) <= plain
+    assert min(jumps) >= plain - 6  # five seconds' worth of room, just before it
+    seconds = [int(at.timestamp() + d) for d in jumps]
+    assert max(seconds.count(s) for s in seconds) <= 10

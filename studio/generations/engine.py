@@ -3,7 +3,8 @@
 Rules (docs/design.md, "The flow of one generation"):
 - A row is worked on only by whoever won its conditional UPDATE (a claim with a lease).
 - A submit that may have reached the vendor is never sent again on our own: it becomes submit_unknown.
-- A finished result is downloaded at once, probed, given a poster, and stored before the job succeeds.
+- A finished result is downloaded at once (by the process's download pool, never holding the sweep),
+  probed, given a poster, and stored before the job succeeds.
 - A crash anywhere loses nothing: leases expire and the sweeper picks the row up again.
 """
 
@@ -301,19 +302,26 @@ def _submit_failed(generation: Generation, exc: ProviderError) -> None:
 # --------------------------------------------------------------------------------------------- poll
 
 
-def claim_poll(generation_id: int) -> bool:
+def claim_poll(generation_id: int):
+    """The lease this call took on a due job at the vendor (a datetime, its fencing token), or None."""
     now = timezone.now()
-    return (
+    lease = now + POLL_LEASE
+    won = (
         Generation.objects.filter(pk=generation_id, status__in=REMOTE, next_poll_at__lte=now)
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
-        .update(lease_until=now + POLL_LEASE, polls=F("polls") + 1, updated_at=now)
+        .update(lease_until=lease, polls=F("polls") + 1, updated_at=now)
         == 1
     )
+    return lease if won else None
 
 
-def poll(generation_id: int) -> bool:
-    """Claim a due job at the vendor, ask how it is, and act on the answer. False if not claimed."""
-    if not claim_poll(generation_id):
+def poll(generation_id: int, *, background: bool = False) -> bool:
+    """Claim a due job at the vendor, ask how it is, and act on the answer. False if not claimed.
+
+    With ``background`` (the sweep), a finished result is handed to this process's download pool under
+    the poll's lease instead of being fetched here, so the sweep never waits on a download."""
+    lease = claim_poll(generation_id)
+    if lease is None:
         return False
     generation = Generation.objects.get(pk=generation_id)
     provider = get_provider(generation.provider, workspace_id=generation.workspace_id)
@@ -322,8 +330,12 @@ def poll(generation_id: int) -> bool:
     except ProviderError as exc:
         _poll_failed(generation, provider, exc)
         return True
-    _apply_progress(generation, provider, progress)
+    _apply_progress(generation, provider, progress, lease=lease if background else None)
     return True
+
+
+def poll_from_sweep(generation_id: int) -> bool:
+    return poll(generation_id, background=True)
 
 
 def _reschedule(generation: Generation, delay: timedelta, **fields) -> None:
@@ -389,7 +401,7 @@ def _reported_cost(generation: Generation, progress: Progress) -> dict:
     return {"cost_estimate": cost} if cost is not None else {}
 
 
-def _apply_progress(generation: Generation, provider, progress: Progress) -> None:
+def _apply_progress(generation: Generation, provider, progress: Progress, *, lease=None) -> None:
     gid, status = generation.pk, generation.status
     if progress.state in (RemoteState.QUEUED, RemoteState.RUNNING):
         if _expired(generation, provider):
@@ -410,7 +422,10 @@ def _apply_progress(generation: Generation, provider, progress: Progress) -> Non
             "next_poll_at": timezone.now()
             + timedelta(
                 seconds=eta.next_poll_delay(
-                    generation, default=provider.next_poll_delay(generation.polls - 1), raw=progress.raw
+                    generation,
+                    default=provider.next_poll_delay(generation.polls - 1),
+                    raw=progress.raw,
+                    capacity=poll_capacity(),
                 )
             ),
             "error_kind": "",
@@ -442,7 +457,10 @@ def _apply_progress(generation: Generation, provider, progress: Progress) -> Non
                 return
         else:
             Generation.objects.filter(pk=gid).update(remote_url=progress.result_url[:2000])
-        download(gid, provider=provider, url=progress.result_url)
+        if lease is not None:
+            _start_download(gid, provider=provider, url=progress.result_url, lease=lease)
+        else:
+            download(gid, provider=provider, url=progress.result_url)
         return
     if progress.state == RemoteState.CANCELED:
         transition(
@@ -512,6 +530,59 @@ def _store(local: Path, name: str) -> str:
             if default_storage.exists(name):
                 default_storage.delete(name)
         raise
+
+
+def _start_download(generation_id: int, *, provider, url: str, lease) -> None:
+    """Hand a result to this process's download pool. The row keeps the poll's lease; the download
+    thread first renews it only if it is still that lease (a fencing token), so a row whose lease ran out
+    while it waited for a thread (and which another worker has claimed since) is never fetched twice.
+    If this process dies first, the lease runs out and the next sweep polls and downloads it."""
+
+    def run(gid: int) -> bool:
+        now = timezone.now()
+        renewed = Generation.objects.filter(pk=gid, status=S.DOWNLOADING, lease_until=lease).update(
+            lease_until=now + POLL_LEASE, updated_at=now
+        )
+        try:
+            if renewed != 1:
+                return False
+            download(gid, provider=provider, url=url)
+            return True
+        finally:
+            # One download per job: a download thread holds no connection between them, so the workers'
+            # connection budget (studio.W003) stays the sweep threads'.
+            connection.close()
+
+    run.__name__ = "download"
+    future = _pool("download").submit(_guarded, run, generation_id)
+    with _downloads_lock:
+        _downloads.add(future)
+    future.add_done_callback(_download_done)
+
+
+_downloads: set = set()
+_downloads_lock = threading.Lock()
+
+
+def _download_done(future) -> None:
+    with _downloads_lock:
+        _downloads.discard(future)
+    _won, error = future.result()
+    if error:
+        log.warning("background download failed: %s", error)
+
+
+def wait_for_downloads(timeout: float = 60.0) -> None:
+    """Block until this process's background downloads are done (tests, the bench, a clean exit)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with _downloads_lock:
+            pending = list(_downloads)
+        if not pending:
+            return
+        for future in pending:
+            with contextlib.suppress(Exception):
+                future.result(timeout=max(0.0, deadline - time.monotonic()))
 
 
 def download(generation_id: int, *, provider, url: str) -> None:
@@ -595,37 +666,61 @@ class SweepReport:
     errors: list[str] = field(default_factory=list)
 
 
-_pools: dict[int, ThreadPoolExecutor] = {}
+_pools: dict[tuple[int, str], ThreadPoolExecutor] = {}
 _pool_lock = threading.Lock()
 
 
-def _pool() -> ThreadPoolExecutor:
-    pid = os.getpid()
+def _pool(kind: str = "sweep") -> ThreadPoolExecutor:
+    key = (os.getpid(), kind)
     with _pool_lock:
-        pool = _pools.get(pid)
+        pool = _pools.get(key)
         if pool is None:
-            # Vendor calls in flight at once per process (STUDIO_SWEEP_THREADS); each waits on the network,
-            # not the CPU, and keeps one database connection.
-            pool = ThreadPoolExecutor(max_workers=settings.STUDIO_SWEEP_THREADS, thread_name_prefix="sweep")
-            _pools[pid] = pool
+            # Vendor calls in flight at once per process (STUDIO_SWEEP_THREADS) and downloads besides
+            # (STUDIO_DOWNLOAD_THREADS); each waits on the network, not the CPU, and keeps one database
+            # connection.
+            threads = settings.STUDIO_SWEEP_THREADS if kind == "sweep" else settings.STUDIO_DOWNLOAD_THREADS
+            pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=kind)
+            _pools[key] = pool
         return pool
 
 
+_measured: dict[int, float] = {}  # pid -> polls a second a saturated sweep of this process last made
+
+
+def poll_capacity() -> float:
+    """Polls a second this process's sweep can make: what eta.py may book for any one second.
+
+    Sweep threads over one call's time (STUDIO_POLL_CALL_SECONDS) until a sweep with more rows than
+    threads has measured it (a busy machine, a slow database or vendor make fewer): the lower of the two."""
+    nominal = settings.STUDIO_SWEEP_THREADS / max(0.01, settings.STUDIO_POLL_CALL_SECONDS)
+    measured = _measured.get(os.getpid())
+    return min(nominal, measured) if measured else nominal
+
+
+def _measure(steps: int, seconds: float) -> None:
+    if steps >= 2 * settings.STUDIO_SWEEP_THREADS and seconds > 0:
+        rate = steps / seconds
+        before = _measured.get(os.getpid())
+        _measured[os.getpid()] = rate if before is None else 0.7 * before + 0.3 * rate
+
+
 def close_pool_connections() -> None:
-    """Close the database connection each sweep thread keeps between steps (before a database is
-    dropped, as tests do). The barrier holds every thread until all have taken one closing job."""
-    pool = _pools.get(os.getpid())
-    if pool is None:
-        return
-    threads = pool._max_workers
-    barrier = threading.Barrier(threads)
+    """Close the database connection each sweep and download thread keeps between steps (before a
+    database is dropped, as tests do). The barrier holds every thread until all have taken one closing job."""
+    wait_for_downloads()
+    for kind in ("sweep", "download"):
+        pool = _pools.get((os.getpid(), kind))
+        if pool is None:
+            continue
+        threads = pool._max_workers
+        barrier = threading.Barrier(threads)
 
-    def close() -> None:
-        connection.close()
-        barrier.wait(timeout=30)
+        def close(barrier=barrier) -> None:
+            connection.close()
+            barrier.wait(timeout=30)
 
-    for future in [pool.submit(close) for _ in range(threads)]:
-        future.result()
+        for future in [pool.submit(close) for _ in range(threads)]:
+            future.result()
 
 
 def recover_abandoned() -> int:
@@ -676,7 +771,9 @@ def _guarded(fn, generation_id: int) -> tuple[bool, str | None]:
 
 
 def sweep(*, limit: int = 500) -> SweepReport:
-    """One tick: recover abandoned submits, submit due queued jobs, poll due remote jobs, concurrently."""
+    """One tick: recover abandoned submits, submit due queued jobs, poll due remote jobs, concurrently.
+
+    Finished results go to the download pool and are not waited for: the tick ends with its polls."""
     report = SweepReport(recovered=recover_abandoned())
     now = timezone.now()
     free = Q(lease_until__isnull=True) | Q(lease_until__lte=now)
@@ -693,8 +790,9 @@ def sweep(*, limit: int = 500) -> SweepReport:
         .values_list("pk", flat=True)[:limit]
     )
     pool = _pool()
+    began = time.monotonic()
     steps = [("submitted", pool.submit(_guarded, submit, pk)) for pk in queued] + [
-        ("polled", pool.submit(_guarded, poll, pk)) for pk in due
+        ("polled", pool.submit(_guarded, poll_from_sweep, pk)) for pk in due
     ]
     for counter, future in steps:
         won, error = future.result()
@@ -702,6 +800,7 @@ def sweep(*, limit: int = 500) -> SweepReport:
             setattr(report, counter, getattr(report, counter) + 1)
         if error:
             report.errors.append(error)
+    _measure(len(steps), time.monotonic() - began)
     return report
 
 
