@@ -16,7 +16,11 @@ def create_url(world):
     return reverse("generations:create", kwargs={"slug": "acme", "project_id": world.project.public_id})
 
 
-def test_a_valid_job_is_queued_and_nudged_after_commit(world, django_capture_on_commit_callbacks):
+def test_a_valid_job_is_queued_and_nudged_after_commit(
+    world, django_capture_on_commit_callbacks, monkeypatch
+):
+    nudged = []
+    monkeypatch.setattr("studio.generations.services._nudge", nudged.append)  # the broker is the edge
     with django_capture_on_commit_callbacks() as callbacks:
         response = world.editor.client.post(
             create_url(world),
@@ -38,7 +42,10 @@ def test_a_valid_job_is_queued_and_nudged_after_commit(world, django_capture_on_
         2,
     )
     assert g.prompt.parts == {"camera": "pan left"} and g.created_by == world.editor.user
-    assert len(callbacks) == 1  # the worker is nudged only once the row is committed
+    assert nudged == []  # the worker is nudged only once the row is committed...
+    for callback in callbacks:
+        callback()
+    assert nudged == [g.pk]  # ...and then once
 
 
 def test_a_refused_job_keeps_what_the_person_typed_and_says_why(world):
