@@ -150,7 +150,7 @@ def test_a_database_error_before_the_vendor_call_queues_the_job_again(world, fak
     def lost_connection(generation):
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(engine, "build_spec", lost_connection)
+    monkeypatch.setattr(engine.submitting, "build_spec", lost_connection)
     assert engine.submit(g.pk)
     g = refreshed(g)
     assert g.status == S.QUEUED and g.attempts == 0 and g.lease_until is None
@@ -167,7 +167,7 @@ def test_a_crashed_step_on_a_submitting_row_leaves_it_to_recovery(world, fake, m
         )
         raise RuntimeError("bug after the claim")
 
-    engine._guarded(crash, g.pk)
+    engine.pools.guarded(crash, g.pk)
     assert refreshed(g).lease_until > timezone.now()  # its lease stands: not stranded without one
     Generation.objects.filter(pk=g.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
     assert engine.recover_abandoned() == 1 and refreshed(g).status == S.SUBMIT_UNKNOWN
@@ -350,7 +350,7 @@ def test_a_download_whose_lease_another_worker_took_is_not_fetched_again(world, 
         remote_url="https://v/x.mp4",
         lease_until=theirs,
     )
-    engine._start_download(g.pk, provider=provider(), url="https://v/x.mp4", lease=ours)
+    engine.downloads.start(g.pk, provider=provider(), url="https://v/x.mp4", lease=ours)
     engine.wait_for_downloads()
     assert provider.calls == []
     assert refreshed(g).status == S.DOWNLOADING and g.lease_until == theirs

@@ -13,7 +13,7 @@ capacity (``capacity`` polls a second: the sweep's threads over one call's time)
 windows open together are spread over the seconds the sweep can actually poll them in, rather than all
 coming due in one tick the sweep cannot finish. The vendor's own estimate wins where the reply carries one
 (jiekou's ``task.eta``, in seconds). A cold start (fewer than MIN_HISTORY finished jobs) keeps the
-provider's cadence. The sweep no longer waits on downloads (engine.py's download pool), which is what kept
+provider's cadence. The sweep no longer waits on downloads (the engine's download pool), which is what kept
 this off before: bench/engine.py --history measured the old windows, all opening in one tick, with vendor
 done -> stored p95 16.4 s instead of 13.1 s. The cards show the expected time left (``seconds_left``).
 """

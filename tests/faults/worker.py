@@ -22,7 +22,7 @@ POLL_LEASE = float(os.environ.get("FAULTS_POLL_LEASE", "10"))
 
 
 def faster_clock() -> None:
-    from studio.generations import engine
+    from studio.generations.engine import rules
     from studio.providers.registry import provider_class
 
     for name in ("siliconflow", "dashscope", "jiekou"):
@@ -30,10 +30,10 @@ def faster_clock() -> None:
         cls.first_poll_delay = cls.first_poll_delay / SPEEDUP
         cls.poll_steps = tuple(step / SPEEDUP for step in cls.poll_steps)
         cls.max_poll_interval = cls.max_poll_interval / SPEEDUP
-    backoff = engine._backoff
-    engine._backoff = lambda attempt, retry_after=None: backoff(attempt, retry_after) / SPEEDUP
-    engine.SUBMIT_LEASE = timedelta(seconds=SUBMIT_LEASE)
-    engine.POLL_LEASE = timedelta(seconds=POLL_LEASE)
+    backoff = rules.backoff
+    rules.backoff = lambda attempt, retry_after=None: backoff(attempt, retry_after) / SPEEDUP
+    rules.SUBMIT_LEASE = timedelta(seconds=SUBMIT_LEASE)
+    rules.POLL_LEASE = timedelta(seconds=POLL_LEASE)
 
 
 if __name__ == "__main__":

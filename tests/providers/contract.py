@@ -130,7 +130,9 @@ class ProviderContract:
         monkeypatch.setattr(cls, "first_poll_delay", 0.02)
         monkeypatch.setattr(cls, "poll_steps", (0.05,))
         monkeypatch.setattr(cls, "max_poll_interval", 0.05)
-        monkeypatch.setattr(engine, "_backoff", lambda attempt, retry_after=None: timedelta(seconds=0.05))
+        monkeypatch.setattr(
+            engine.rules, "backoff", lambda attempt, retry_after=None: timedelta(seconds=0.05)
+        )
         # The broker only nudges, and a worker elsewhere may be listening on it: keep tests to themselves.
         monkeypatch.setattr(services, "_nudge", lambda generation_id: None)
 
