@@ -167,8 +167,8 @@ def test_card_endpoint_costs_the_same_queries_cached_or_not(world, finished, dja
 
 
 def test_memoed_widgets_print_what_django_renders(world):
+    from studio.generations.canvas import _widget_html, prerendered
     from studio.generations.forms import GenerationForm
-    from studio.generations.views import _widget_html, prerendered
 
     _widget_html.clear()
     for _ in range(2):  # the first fills the memo, the second prints from it
