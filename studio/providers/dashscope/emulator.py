@@ -411,11 +411,7 @@ class DashScopeEmulator(VaceRequests, Emulator):
 
     # -------------------------------------------------------------- task query and cancel
     def query(self, request: Request, match) -> Reply:
-        self.count_poll()
-        self.require_bearer(request)
-        refused = self.poll_fault_before()
-        if refused is not None:
-            return refused
+        self.poll_opening(request)
         task_id = match["task_id"]
         task = self.get_task(task_id)
         if task is None:

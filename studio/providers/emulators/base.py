@@ -354,6 +354,14 @@ class Emulator:
             reply.delay = float(params["seconds"])
         return reply
 
+    def poll_opening(self, request: Request) -> None:
+        """What every status call does first: count it, check the key, then the faults that refuse it."""
+        self.count_poll()
+        self.require_bearer(request)
+        refused = self.poll_fault_before()
+        if refused is not None:
+            raise Refusal(refused)
+
     def poll_fault_before(self) -> Reply | None:
         for status in (400, 429, 500, 503):
             if self.faults.take(f"poll_{status}") is not None:

@@ -180,11 +180,7 @@ class JiekouEmulator(Emulator):
 
     # -------------------------------------------------------------- result
     def result(self, request: Request, _match) -> Reply:
-        self.count_poll()
-        self.require_bearer(request)
-        refused = self.poll_fault_before()
-        if refused is not None:
-            return refused
+        self.poll_opening(request)
         task_id = request.query_one("task_id")
         if not task_id:
             raise self.invalid("task_id is required")

@@ -149,11 +149,7 @@ class SiliconFlowEmulator(Emulator):
 
     # -------------------------------------------------------------- status
     def status(self, request: Request, _match) -> Reply:
-        self.count_poll()
-        self.require_bearer(request)
-        refused = self.poll_fault_before()
-        if refused is not None:
-            return refused
+        self.poll_opening(request)
         body = self.json_object(request)
         unknown = sorted(set(body) - {"requestId"})
         if unknown:
