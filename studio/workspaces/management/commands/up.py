@@ -81,8 +81,11 @@ class Command(BaseCommand):
                 settings.CELERY_BEAT_SCHEDULE_FILENAME,
             ],
         }
-        # SIGTERM (a service manager, `timeout`) stops everything the same way as Ctrl-C does.
+        # SIGTERM (a service manager, `timeout`) stops everything the same way as Ctrl-C does; and Ctrl-C
+        # works even when the shell that started us ignored SIGINT (as it does for `cmd &` without job
+        # control, an ignored signal being inherited through exec).
         signal.signal(signal.SIGTERM, _interrupt)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         ready_dir = Path(tempfile.mkdtemp(prefix="studio-up-"))
         env = {**os.environ, "STUDIO_READY_DIR": str(ready_dir)}
         self.stdout.write("Starting web, worker and beat…")
