@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 import httpx
 
 from studio.net import shared_client
+from studio.providers.buckets import Rate, account
 
 
 class ErrorKind(StrEnum):
@@ -158,6 +159,10 @@ class Provider:
     free_to_resubmit: ClassVar[bool] = False
     #: model id -> how many tasks the vendor runs at once per account; more wait in our queue, not in 429s
     max_running: ClassVar[dict[str, int]] = {}
+    #: the vendor's limit on status calls per account, shared by every worker (``buckets.py``)
+    poll_rate: ClassVar[Rate | None] = None
+    #: model id -> the vendor's limit on submits of that model per account
+    submit_rates: ClassVar[dict[str, Rate]] = {}
 
     def __init__(self, *, api_key: str = "", base_url: str = "", timeout: float = 30.0, **options: Any):
         if not self.label:
@@ -168,6 +173,10 @@ class Provider:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.options = options
+
+    def bucket_key(self, call: str) -> str:
+        """The shared bucket of one limited call (``"poll"``, ``"submit:<model>"``) for this key's account."""
+        return f"{self.name}:{call}:{account(self.name, self.api_key)}"
 
     def submit(self, spec: JobSpec) -> Submitted:
         raise NotImplementedError

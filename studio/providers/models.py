@@ -36,3 +36,16 @@ class ProviderCredential(models.Model):
 
     def get_key(self) -> str:
         return crypto.decrypt(self.encrypted_key)
+
+
+class RateBucket(models.Model):
+    """A token bucket every worker shares, on the database when Redis is not there (``buckets.py``).
+
+    ``key`` names a vendor's limit for one account (a hash of its key, never the key)."""
+
+    key = models.CharField(max_length=120, unique=True)
+    tokens = models.FloatField()
+    stamp = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.tokens:.2f}"

@@ -6,6 +6,7 @@ after ``rules.MAX_DOUBTFUL_POLLS`` in a row left to a person with its task id ke
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 
 from django.db.models import F, Q
@@ -16,6 +17,7 @@ from studio.generations.engine import downloads, pools, rules
 from studio.generations.engine.rules import REMOTE, S
 from studio.generations.models import Generation
 from studio.generations.states import transition
+from studio.providers import buckets
 from studio.providers.base import ErrorKind, Progress, ProviderError, RemoteState
 from studio.providers.registry import get_provider
 
@@ -43,6 +45,14 @@ def poll(generation_id: int, *, background: bool = False) -> bool:
         return False
     generation = Generation.objects.get(pk=generation_id)
     provider = get_provider(generation.provider, workspace_id=generation.workspace_id)
+    if provider.poll_rate is not None:
+        wait = buckets.take(provider.bucket_key("poll"), provider.poll_rate)
+        if wait > 0:
+            # The account's status calls this second are spent: ask a little later, uncounted.
+            rules.reschedule(
+                generation, timedelta(seconds=wait * random.uniform(1.0, 3.0)), polls=F("polls") - 1
+            )
+            return True
     try:
         progress = provider.poll(generation.external_id)
     except ProviderError as exc:

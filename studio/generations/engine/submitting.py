@@ -6,6 +6,7 @@ for a person to decide (unless the provider is free to resubmit)."""
 from __future__ import annotations
 
 import logging
+import random
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from studio.generations.engine import rules
 from studio.generations.engine.rules import S
 from studio.generations.models import Generation, GenerationInput
 from studio.generations.states import transition
+from studio.providers import buckets
 from studio.providers.base import ErrorKind, InputFile, JobSpec, ProviderError
 from studio.providers.registry import get_provider, provider_class
 
@@ -91,29 +93,42 @@ def _local_path(field_file) -> str:
         return str(cache)
 
 
-def _at_vendor_limit(generation_id: int) -> bool:
-    """True when the vendor already runs as many of this model's tasks for this workspace as it allows."""
-    row = Generation.objects.filter(pk=generation_id).values("workspace_id", "provider", "model").first()
+def _vendor_wait(generation_id: int) -> float:
+    """Seconds this job must wait before its submit, 0.0 if it may go now: while the vendor already runs
+    as many of this model's tasks for the workspace as it allows (a few seconds), or while the account's
+    share of the model's submits a second is spent (until a token is free; the token is taken here)."""
+    row = (
+        Generation.objects.filter(pk=generation_id, status=S.QUEUED)
+        .values("workspace_id", "provider", "model")
+        .first()
+    )
     if row is None:
-        return False
-    limit = provider_class(row["provider"]).max_running.get(row["model"])
-    if not limit:
-        return False
-    running = Generation.objects.filter(
-        workspace_id=row["workspace_id"],
-        provider=row["provider"],
-        model=row["model"],
-        status__in=(S.SUBMITTING, S.SUBMITTED, S.RUNNING),
-    ).count()
-    return running >= limit
+        return 0.0
+    cls = provider_class(row["provider"])
+    limit = cls.max_running.get(row["model"])
+    if limit:
+        running = Generation.objects.filter(
+            workspace_id=row["workspace_id"],
+            provider=row["provider"],
+            model=row["model"],
+            status__in=(S.SUBMITTING, S.SUBMITTED, S.RUNNING),
+        ).count()
+        if running >= limit:
+            return 5.0
+    rate = cls.submit_rates.get(row["model"])
+    if rate is None:
+        return 0.0
+    provider = get_provider(row["provider"], workspace_id=row["workspace_id"])
+    return buckets.take(provider.bucket_key(f"submit:{row['model']}"), rate)
 
 
 def submit(generation_id: int) -> bool:
     """Claim a queued job and send it to its provider. False if someone else had it (or it isn't due)."""
-    if _at_vendor_limit(generation_id):
-        # Wait our turn here rather than collect a 429: look again in a few seconds.
+    wait = _vendor_wait(generation_id)
+    if wait > 0:
+        # Wait our turn here rather than collect a 429: look again then.
         Generation.objects.filter(pk=generation_id, status=S.QUEUED).update(
-            next_poll_at=timezone.now() + timedelta(seconds=5)
+            next_poll_at=timezone.now() + timedelta(seconds=wait * random.uniform(1.0, 1.5))
         )
         return False
     now = timezone.now()

@@ -34,6 +34,7 @@ from studio.providers.base import (
     data_uri,
     retry_after_seconds,
 )
+from studio.providers.buckets import Rate
 from studio.providers.dashscope.vace import VACE_TASKS
 
 log = logging.getLogger(__name__)
@@ -125,6 +126,10 @@ class DashScopeProvider(HttpProvider):
         "wanx2.1-i2v-plus": 2,
         "wanx2.1-i2v-turbo": 2,
     }
+    # Task queries: 20 a second per account; the same models take 2 submits a second (the vendor's
+    # public rate-limit pages, not the seeds: our fact sheet marks them †).
+    poll_rate: ClassVar[Rate | None] = Rate.at_most(20)
+    submit_rates: ClassVar[dict[str, Rate]] = {model: Rate.at_most(2) for model in max_running}
 
     keep_vendor_code = True  # an unlisted DashScope code is kept for the detail page
 

@@ -179,6 +179,12 @@ class DashScopeEmulator(VaceRequests, Emulator):
     def default_failure(self) -> tuple[str, str]:
         return "InternalError", FAILURE_MESSAGES["InternalError"]
 
+    # Per key: 20 task queries a second; 2 submits a second of the models that run 2 at once (†).
+    RATE_LIMITS = {
+        "query": 20,
+        **{f"submit:{model}": 2 for model in (*VACE_MODELS, "wanx2.1-i2v-plus", "wanx2.1-i2v-turbo")},
+    }
+
     def __init__(self, *args, region: str | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.initial_region = self.region = region
@@ -226,6 +232,8 @@ class DashScopeEmulator(VaceRequests, Emulator):
             raise self.invalid(f"parameters must be an object, not {type_name(params)}")
 
         plan = self._i2v(model, inp, params) if model in I2V_MODELS else self._vace(model, inp, params, body)
+        if self.over_rate(f"submit:{model}"):
+            return self.fault_reply(429)  # a well-formed request over the model's rate: no task is made
         task = self.create_task(
             body=body,
             model=model,
@@ -412,6 +420,8 @@ class DashScopeEmulator(VaceRequests, Emulator):
     # -------------------------------------------------------------- task query and cancel
     def query(self, request: Request, match) -> Reply:
         self.poll_opening(request)
+        if self.over_rate("query"):
+            return self.fault_reply(429)
         task_id = match["task_id"]
         task = self.get_task(task_id)
         if task is None:

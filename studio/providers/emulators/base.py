@@ -18,6 +18,7 @@ Nothing here imports Django.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import hashlib
 import hmac
@@ -83,6 +84,8 @@ class Emulator:
             self._submits: list[dict] = []
             self._requests: list[tuple[str, str, dict[str, str], bytes]] = []
             self._poll_count = 0
+            self._calls: dict[str, collections.deque[float]] = {}
+            self.throttled: dict[str, int] = {}
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> Emulator:
@@ -200,6 +203,7 @@ class Emulator:
                 "requests": len(self._requests),
                 "tasks": tasks,
                 "faults": self.faults.active(),
+                "throttled": dict(self.throttled),
                 "task_seconds": self.task_seconds,
             }
 
@@ -302,6 +306,26 @@ class Emulator:
         if not request.body:
             raise ValueError("empty body")
         return json.loads(request.body.decode("utf-8"))
+
+    #: call kind -> how many the vendor takes in any one second per key ("query", "submit:<model>")
+    RATE_LIMITS: dict[str, int] = {}
+
+    def over_rate(self, kind: str) -> bool:
+        """True (and counted in ``throttled``) when this call would pass the vendor's limit for ``kind``
+        over the last second; else the call is recorded. A kind with no limit always passes."""
+        limit = self.RATE_LIMITS.get(kind)
+        if limit is None:
+            return False
+        now = time.monotonic()
+        with self._lock:
+            calls = self._calls.setdefault(kind, collections.deque())
+            while calls and calls[0] <= now - 1.0:
+                calls.popleft()
+            if len(calls) >= limit:
+                self.throttled[kind] = self.throttled.get(kind, 0) + 1
+                return True
+            calls.append(now)
+            return False
 
     def count_poll(self) -> None:
         with self._lock:

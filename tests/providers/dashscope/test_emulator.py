@@ -56,7 +56,11 @@ def ds_submit(c, body):
 
 def ds_wait(c, task_id) -> list[dict]:
     terminal = ("SUCCEEDED", "FAILED", "CANCELED", "UNKNOWN")
-    return until(lambda: c.get(f"/tasks/{task_id}").json(), lambda r: r["output"]["task_status"] in terminal)
+    return until(
+        lambda: c.get(f"/tasks/{task_id}").json(),
+        lambda r: r["output"]["task_status"] in terminal,
+        interval=0.06,  # under the 20 task queries a second an account may make
+    )
 
 
 # ============================================================================ DashScope image-to-video
@@ -538,3 +542,23 @@ def test_vace_repainting_reports_the_input_length_it_kept(ds, media_urls):
         assert final["output"]["task_status"] == "SUCCEEDED" and final["usage"]["video_duration"] == 3
     finally:
         server.close()
+
+
+def test_dashscope_takes_20_task_queries_a_second_per_key_and_throttles_the_rest(ds):
+    with client(ds, DS_HEADERS) as c:
+        task_id = ds_submit(c, i2v()).json()["output"]["task_id"]
+        answers = [c.get(f"/tasks/{task_id}") for _ in range(25)]  # well inside one second
+    throttled = [r for r in answers if r.status_code == 429]
+    assert [r.status_code for r in answers[:20]] == [200] * 20 and throttled
+    assert {r.json()["code"] for r in throttled} == {"Throttling.RateQuota"}
+    assert ds.throttled == {"query": len(throttled)}
+
+
+def test_dashscope_takes_2_submits_a_second_of_the_models_that_run_2_at_once(ds):
+    with client(ds, DS_HEADERS) as c:
+        plus = [ds_submit(c, i2v("wanx2.1-i2v-plus", resolution="720P")) for _ in range(3)]
+        flash = [ds_submit(c, i2v()) for _ in range(3)]  # no such limit
+    assert [r.status_code for r in plus] == [200, 200, 429]
+    assert plus[2].json()["code"] == "Throttling.RateQuota" and "output" not in plus[2].json()
+    assert [r.status_code for r in flash] == [200] * 3
+    assert ds.submit_count == 5 and ds.throttled == {"submit:wanx2.1-i2v-plus": 1}
