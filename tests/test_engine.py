@@ -303,7 +303,7 @@ def test_a_poison_row_does_not_wedge_the_sweep(world, fake):
     assert refreshed(good).status == S.RUNNING
 
 
-def test_a_model_with_a_running_limit_waits_its_turn_in_our_queue(world, fake, monkeypatch):
+def test_a_model_with_a_running_limit_per_account_waits_its_turn_in_our_queue(world, fake, monkeypatch):
     provider = fake(Submitted("ext-a"), Submitted("ext-b"), Submitted("ext-c"))
     monkeypatch.setattr(ScriptedProvider, "max_running", {"m": 2})
     jobs = [make_generation(world.workspace) for _ in range(3)]
@@ -314,8 +314,17 @@ def test_a_model_with_a_running_limit_waits_its_turn_in_our_queue(world, fake, m
     assert [c[0] for c in provider.calls] == ["submit", "submit"]
     waiting = next(g for g in jobs if g.status == S.QUEUED)
     assert waiting.next_poll_at > timezone.now()
-    other = make_generation(world.other_workspace)  # another workspace has its own allowance
-    assert engine.submit(other.pk) is True
+    # The limit is the account's: another workspace on the same (instance-wide) key waits too...
+    shared = make_generation(world.other_workspace)
+    assert engine.submit(shared.pk) is False and refreshed(shared).status == S.QUEUED
+    # ...and one with a key of its own has its own allowance.
+    from studio.providers.models import ProviderCredential
+
+    credential = ProviderCredential(workspace=world.other_workspace, provider="fake")
+    credential.set_key("sk-its-own")
+    credential.save()
+    own = make_generation(world.other_workspace)
+    assert engine.submit(own.pk) is True and refreshed(own).status == S.SUBMITTED
 
 
 def test_a_sweep_does_not_wait_for_the_downloads_it_starts(world, fake, monkeypatch):
@@ -354,3 +363,64 @@ def test_a_download_whose_lease_another_worker_took_is_not_fetched_again(world, 
     engine.wait_for_downloads()
     assert provider.calls == []
     assert refreshed(g).status == S.DOWNLOADING and g.lease_until == theirs
+
+
+def test_on_postgresql_concurrent_sweeps_claim_disjoint_shares_of_the_due_rows(world):
+    if connection.vendor != "postgresql":
+        pytest.skip("FOR UPDATE SKIP LOCKED is PostgreSQL's")
+    from studio.generations.engine.polling import claim_due_polls
+
+    past = timezone.now() - timedelta(seconds=1)
+    rows = [
+        make_generation(world.workspace, status=S.RUNNING, external_id=f"t{i}", next_poll_at=past).pk
+        for i in range(60)
+    ]
+    held = threading.Event()
+    release = threading.Event()
+    shares: dict[str, list[int]] = {}
+
+    def slow_claim():
+        """A sweep that has claimed its share and not yet committed (its rows locked)."""
+        from django.db import transaction
+
+        try:
+            with transaction.atomic():
+                pks = list(
+                    Generation.objects.select_for_update()
+                    .filter(pk__in=rows[:25])
+                    .values_list("pk", flat=True)
+                )
+                shares["held"] = pks
+                held.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    other = threading.Thread(target=slow_claim)
+    other.start()
+    assert held.wait(10)
+    try:
+        pks, lease = claim_due_polls(500)  # skips the 25 locked rows instead of waiting on them
+    finally:
+        release.set()
+        other.join()
+    assert sorted(pks) == sorted(rows[25:])
+    assert set(Generation.objects.filter(pk__in=pks).values_list("lease_until", flat=True)) == {lease}
+    assert all(p == 1 for p in Generation.objects.filter(pk__in=pks).values_list("polls", flat=True))
+    second, _ = claim_due_polls(500)  # the next sweep: the claimed rows are leased now
+    assert sorted(second) == sorted(rows[:25])
+
+
+def test_a_bulk_claimed_row_whose_lease_was_taken_since_is_not_polled(world, fake):
+    if connection.vendor != "postgresql":
+        pytest.skip("FOR UPDATE SKIP LOCKED is PostgreSQL's")
+    from studio.generations.engine.polling import claim_due_polls, poll_claimed
+
+    provider = fake(Progress(RemoteState.RUNNING, fraction=0.5))
+    g = make_generation(
+        world.workspace, provider="fake", status=S.RUNNING, external_id="t1", next_poll_at=timezone.now()
+    )
+    (pk,), lease = claim_due_polls(10)
+    Generation.objects.filter(pk=pk).update(lease_until=lease + timedelta(seconds=1))  # another worker's
+    assert poll_claimed(pk, lease) is False
+    assert provider.calls == [] and refreshed(g).progress != 0.5

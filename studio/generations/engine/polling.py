@@ -7,8 +7,9 @@ after ``rules.MAX_DOUBTFUL_POLLS`` in a row left to a person with its task id ke
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -35,6 +36,29 @@ def claim_poll(generation_id: int):
     return lease if won else None
 
 
+def claim_due_polls(limit: int) -> tuple[list[int], datetime] | None:
+    """Claim up to ``limit`` due jobs at once, skipping rows another worker's claim holds (PostgreSQL's
+    ``FOR UPDATE SKIP LOCKED``): the workers' sweeps share the due rows instead of all racing for each.
+    None where the database cannot (SQLite, whose one writer at a time makes the race short anyway)."""
+    if not connection.features.has_select_for_update_skip_locked:
+        return None
+    now = timezone.now()
+    lease = now + rules.POLL_LEASE
+    with transaction.atomic():
+        pks = list(
+            Generation.objects.select_for_update(skip_locked=True)
+            .filter(status__in=REMOTE, next_poll_at__lte=now)
+            .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
+            .order_by("next_poll_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if pks:
+            Generation.objects.filter(pk__in=pks).update(
+                lease_until=lease, polls=F("polls") + 1, updated_at=now
+            )
+    return pks, lease
+
+
 def poll(generation_id: int, *, background: bool = False) -> bool:
     """Claim a due job at the vendor, ask how it is, and act on the answer. False if not claimed.
 
@@ -43,6 +67,21 @@ def poll(generation_id: int, *, background: bool = False) -> bool:
     lease = claim_poll(generation_id)
     if lease is None:
         return False
+    _ask(generation_id, lease, background=background)
+    return True
+
+
+def poll_claimed(generation_id: int, lease: datetime) -> bool:
+    """The sweep's poll of a job ``claim_due_polls`` claimed: False if the claim is no longer ours (its
+    lease ran out while it waited for a thread, and another worker took the row)."""
+    if not Generation.objects.filter(pk=generation_id, lease_until=lease).exists():
+        return False
+    _ask(generation_id, lease, background=True)
+    return True
+
+
+def _ask(generation_id: int, lease: datetime, *, background: bool) -> None:
+    """Ask the vendor how a claimed job is (within the account's share of status calls) and act on it."""
     generation = Generation.objects.get(pk=generation_id)
     provider = get_provider(generation.provider, workspace_id=generation.workspace_id)
     if provider.poll_rate is not None:
@@ -52,14 +91,13 @@ def poll(generation_id: int, *, background: bool = False) -> bool:
             rules.reschedule(
                 generation, timedelta(seconds=wait * random.uniform(1.0, 3.0)), polls=F("polls") - 1
             )
-            return True
+            return
     try:
         progress = provider.poll(generation.external_id)
     except ProviderError as exc:
         _poll_failed(generation, provider, exc)
-        return True
+        return
     _apply_progress(generation, provider, progress, lease=lease if background else None)
-    return True
 
 
 def poll_from_sweep(generation_id: int) -> bool:

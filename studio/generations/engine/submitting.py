@@ -21,6 +21,7 @@ from studio.generations.models import Generation, GenerationInput
 from studio.generations.states import transition
 from studio.providers import buckets
 from studio.providers.base import ErrorKind, InputFile, JobSpec, ProviderError
+from studio.providers.models import ProviderCredential
 from studio.providers.registry import get_provider, provider_class
 
 log = logging.getLogger(__name__)
@@ -95,8 +96,9 @@ def _local_path(field_file) -> str:
 
 def _vendor_wait(generation_id: int) -> float:
     """Seconds this job must wait before its submit, 0.0 if it may go now: while the vendor already runs
-    as many of this model's tasks for the workspace as it allows (a few seconds), or while the account's
-    share of the model's submits a second is spent (until a token is free; the token is taken here)."""
+    as many of this model's tasks for the account (the workspace's own key, or the instance-wide key that
+    every workspace without one shares) as it allows (a few seconds), or while the account's share of the
+    model's submits a second is spent (until a token is free; the token is taken here)."""
     row = (
         Generation.objects.filter(pk=generation_id, status=S.QUEUED)
         .values("workspace_id", "provider", "model")
@@ -108,12 +110,16 @@ def _vendor_wait(generation_id: int) -> float:
     limit = cls.max_running.get(row["model"])
     if limit:
         running = Generation.objects.filter(
-            workspace_id=row["workspace_id"],
-            provider=row["provider"],
-            model=row["model"],
-            status__in=(S.SUBMITTING, S.SUBMITTED, S.RUNNING),
-        ).count()
-        if running >= limit:
+            provider=row["provider"], model=row["model"], status__in=(S.SUBMITTING, S.SUBMITTED, S.RUNNING)
+        )
+        own_key = ProviderCredential.objects.filter(
+            workspace_id=row["workspace_id"], provider=row["provider"]
+        )
+        if own_key.exists():
+            running = running.filter(workspace_id=row["workspace_id"])
+        else:  # the instance-wide key: one account for every workspace without a key of its own
+            running = running.exclude(workspace__credentials__provider=row["provider"])
+        if running.count() >= limit:
             return 5.0
     rate = cls.submit_rates.get(row["model"])
     if rate is None:

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from studio.generations.engine import downloads, pools
-from studio.generations.engine.polling import poll, poll_from_sweep
+from studio.generations.engine.polling import claim_due_polls, poll, poll_claimed, poll_from_sweep
 from studio.generations.engine.rules import REMOTE, S
 from studio.generations.engine.submitting import recover_abandoned, submit
 from studio.generations.models import Generation
@@ -59,17 +59,25 @@ def sweep(*, limit: int = 500) -> SweepReport:
         .order_by("next_poll_at")
         .values_list("pk", flat=True)[:limit]
     )
-    due = list(
-        Generation.objects.filter(status__in=REMOTE, next_poll_at__lte=now)
-        .filter(free)
-        .order_by("next_poll_at")
-        .values_list("pk", flat=True)[:limit]
-    )
     pool = pools.pool()
     began = time.monotonic()
-    steps = [("submitted", pool.submit(pools.guarded, submit, pk)) for pk in queued] + [
-        ("polled", pool.submit(pools.guarded, poll_from_sweep, pk)) for pk in due
-    ]
+    steps = [("submitted", pool.submit(pools.guarded, submit, pk)) for pk in queued]
+    claimed = claim_due_polls(limit)
+    if claimed is not None:  # PostgreSQL: this sweep's share of the due rows, claimed in one statement
+        pks, lease = claimed
+
+        def poll_claimed_row(pk: int) -> bool:
+            return poll_claimed(pk, lease)
+
+        steps += [("polled", pool.submit(pools.guarded, poll_claimed_row, pk)) for pk in pks]
+    else:  # each row claimed by the thread that polls it
+        due = list(
+            Generation.objects.filter(status__in=REMOTE, next_poll_at__lte=now)
+            .filter(free)
+            .order_by("next_poll_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        steps += [("polled", pool.submit(pools.guarded, poll_from_sweep, pk)) for pk in due]
     for counter, future in steps:
         won, error = future.result()
         if won:

@@ -1,5 +1,5 @@
-"""The base class of the vendor emulators: lifecycle, dispatch, faults around submits and polls, tasks,
-result files and the control endpoint.
+"""The base class of the vendor emulators: lifecycle, dispatch, tasks, result files and the control
+endpoint.
 
 Each vendor package's ``emulator`` module subclasses :class:`Emulator` and adds its routes, its validation
 and its error bodies. The machinery the vendors share is split by kind:
@@ -10,6 +10,8 @@ and its error bodies. The machinery the vendors share is split by kind:
   and the result files, served here at a signed-looking path
   ``/_files/<token>.mp4?Expires=<unix>&Signature=<hex>`` (real MP4 bytes from :mod:`.media`);
 * :mod:`.faults` — switches that make the next N requests (or all of them) misbehave;
+* :mod:`.openings` — what every submit and status call meets first: the key, the vendor's rate limits and
+  those faults;
 * :mod:`.protocol` — requests, replies and JSON field checks; :mod:`.fetch` — inputs fetched by URL;
 * here, the control endpoint ``/_emulator/...`` for tests that run in another process.
 
@@ -37,14 +39,15 @@ from typing import Any
 
 from . import media
 from .faults import FAULTS, Faults
-from .protocol import Refusal, Reply, Request, gateway_reply, is_number, json_reply, text_reply
+from .openings import CallOpenings
+from .protocol import Refusal, Reply, Request, is_number, json_reply, text_reply
 from .server import Handler, Server
 from .state import QUEUE_FRACTION, ResultFile, Task
 
 Route = tuple[str, str, Callable[[Request, "re.Match[str]"], Reply]]
 
 
-class Emulator:
+class Emulator(CallOpenings):
     """Base of the vendor emulators. Also the *handle* that :func:`start_emulator` returns."""
 
     vendor = "base"
@@ -307,26 +310,6 @@ class Emulator:
             raise ValueError("empty body")
         return json.loads(request.body.decode("utf-8"))
 
-    #: call kind -> how many the vendor takes in any one second per key ("query", "submit:<model>")
-    RATE_LIMITS: dict[str, int] = {}
-
-    def over_rate(self, kind: str) -> bool:
-        """True (and counted in ``throttled``) when this call would pass the vendor's limit for ``kind``
-        over the last second; else the call is recorded. A kind with no limit always passes."""
-        limit = self.RATE_LIMITS.get(kind)
-        if limit is None:
-            return False
-        now = time.monotonic()
-        with self._lock:
-            calls = self._calls.setdefault(kind, collections.deque())
-            while calls and calls[0] <= now - 1.0:
-                calls.popleft()
-            if len(calls) >= limit:
-                self.throttled[kind] = self.throttled.get(kind, 0) + 1
-                return True
-            calls.append(now)
-            return False
-
     def count_poll(self) -> None:
         with self._lock:
             self._poll_count += 1
@@ -336,72 +319,6 @@ class Emulator:
             return None
         with self._lock:
             return self._tasks.get(task_id)
-
-    # -- faults around submits and polls
-    def submit_opening(self, request: Request) -> dict:
-        """What every submit checks first, in the vendors' order: the key, the faults that refuse before
-        anything is created, then the body as a JSON object (returned)."""
-        self.require_bearer(request)
-        refused = self.submit_fault_before()
-        if refused is not None:
-            raise Refusal(refused)
-        return self.json_object(request)
-
-    def submit_fault_before(self) -> Reply | None:
-        """Faults that refuse the submit before anything is created (none of them counts as a submit)."""
-        for status in (429, 503):
-            if self.faults.take(f"submit_{status}") is not None:
-                return self.fault_reply(status)
-        if self.faults.take("submit_500", when=lambda p: not p["accepted"]) is not None:
-            return self.fault_reply(500)
-        for status in (502, 504):
-            if self.faults.take(f"submit_{status}", when=lambda p: not p["accepted"]) is not None:
-                return gateway_reply(status)
-        return None
-
-    def submit_fault_after(self, reply: Reply) -> Reply:
-        """Faults that act once the task exists: the answer is lost, late, broken or never comes."""
-        if self.faults.take("submit_500", when=lambda p: bool(p["accepted"])) is not None:
-            return self.fault_reply(500)  # the vendor's own 500 body, and yet the (paid) task exists
-        for status in (502, 504):
-            if self.faults.take(f"submit_{status}", when=lambda p: bool(p["accepted"])) is not None:
-                return gateway_reply(status)
-        if self.faults.take("submit_drop") is not None:
-            return Reply(0, action="drop")
-        params = self.faults.take("submit_hang")
-        if params is not None:
-            return Reply(0, action="hang", hang_seconds=float(params["seconds"]))
-        if self.faults.take("submit_malformed") is not None:
-            return _malformed(reply)
-        params = self.faults.take("submit_slow")
-        if params is not None:
-            reply.delay = float(params["seconds"])
-        return reply
-
-    def poll_opening(self, request: Request) -> None:
-        """What every status call does first: count it, check the key, then the faults that refuse it."""
-        self.count_poll()
-        self.require_bearer(request)
-        refused = self.poll_fault_before()
-        if refused is not None:
-            raise Refusal(refused)
-
-    def poll_fault_before(self) -> Reply | None:
-        for status in (400, 429, 500, 503):
-            if self.faults.take(f"poll_{status}") is not None:
-                return self.fault_reply(status)
-        for status in (502, 504):
-            if self.faults.take(f"poll_{status}") is not None:
-                return gateway_reply(status)
-        return None
-
-    def poll_fault_after(self, reply: Reply) -> Reply:
-        if self.faults.take("poll_malformed") is not None:
-            return _malformed(reply)
-        params = self.faults.take("poll_slow")
-        if params is not None:
-            reply.delay = float(params["seconds"])
-        return reply
 
     # -- tasks
     def create_task(
@@ -538,14 +455,6 @@ class Emulator:
                 task_id = None
             return json_reply(200, {"forgotten": bool(task_id) and self.forget(task_id)})
         return json_reply(404, {"error": f"no control route {request.method} {path}"})
-
-
-def _malformed(reply: Reply) -> Reply:
-    body = reply.body or b'{"status": "'
-    cut = body[: max(1, len(body) // 2)]
-    return Reply(
-        200, cut, "application/json", {k: v for k, v in reply.headers.items() if k != "Content-Length"}
-    )
 
 
 def _oss_error(status: int, code: str, message: str) -> Reply:
