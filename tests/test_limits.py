@@ -62,7 +62,7 @@ def test_failed_jobs_and_last_month_do_not_count_but_unconfirmed_ones_do(world):
     Generation.objects.filter(pk=old.pk).update(
         status=S.SUCCEEDED, created_at=limits.month_start() - timedelta(days=1)
     )
-    assert limits.usage(world.workspace).spent == Decimal("0.29")
+    assert limits.usage(world.workspace, fresh=True).spent == Decimal("0.29")
     make(world)  # 0.58: still within
     with pytest.raises(ValidationError):
         make(world)
@@ -81,8 +81,23 @@ def test_no_limits_means_none(world):
     set_limits(world)
     for _ in range(3):
         make(world)
-    usage = limits.usage(world.workspace)
+    usage = limits.usage(world.workspace, fresh=True)
     assert usage.in_flight == 3 and usage.left is None and usage.share is None
+
+
+def test_pages_show_counts_a_few_seconds_old_and_a_new_job_at_once(world, django_capture_on_commit_callbacks):
+    """The budget line reads a cached copy (the month's sum reads every billed job); making a job drops it,
+    and the check before a job is let through always counts afresh."""
+    set_limits(world, budget=Decimal("1.00"))
+    assert limits.usage(world.workspace).spent == Decimal(0)
+    with django_capture_on_commit_callbacks(execute=True):
+        make(world)
+    assert limits.usage(world.workspace).spent == Decimal("0.29")  # dropped when the job was made
+    other = make(world)  # its commit callbacks do not run here: the page's copy stays as it was
+    assert limits.usage(world.workspace).spent == Decimal("0.29")
+    assert limits.usage(world.workspace, fresh=True).spent == Decimal("0.58")
+    Generation.objects.filter(pk=other.pk).update(status=S.FAILED)  # failed before the vendor: not billed
+    assert limits.usage(world.workspace, fresh=True).spent == Decimal("0.29")
 
 
 @pytest.mark.django_db(transaction=True)

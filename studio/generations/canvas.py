@@ -275,5 +275,5 @@ def job_form_context(request, membership, project, form=None) -> dict:
         "kept_image_as_is": form["image_as_is"].value() == "1",
         "builder": _builder(membership, form),
         "job_catalog_script": job_catalog_script(),
-        "usage": limits.usage(membership.workspace),  # fresh each page: the budget line says it
+        "usage": limits.usage(membership.workspace),  # the budget line: counts at most seconds old
     }

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
@@ -52,12 +53,26 @@ class Usage:
         return min(100, int(self.spent * 100 / self.budget))
 
 
-def usage(workspace) -> Usage:
+#: how old the pages' copy of the counts may be (the sum reads every billed job of the month)
+SHOWN_FOR_SECONDS = 10
+
+
+def usage(workspace, *, fresh: bool = False) -> Usage:
+    """Jobs in flight and this month's estimated spend against the workspace's limits.
+
+    Pages read the counts from the cache, at most ``SHOWN_FOR_SECONDS`` old and dropped when a job is
+    made (``forget``); ``fresh`` counts them now, as ``check`` does under the workspace's lock before a
+    job is let through. The limits themselves always come from the workspace row."""
     since = month_start()
-    found = Generation.objects.filter(workspace=workspace).aggregate(
-        in_flight=Count("pk", filter=Q(status__in=IN_FLIGHT)),
-        spent=Sum("cost_estimate", filter=BILLED & Q(created_at__gte=since)),
-    )
+    key = f"studio:usage:{workspace.pk}:{since:%Y-%m}"
+    found = None if fresh else cache.get(key)
+    if found is None:
+        found = Generation.objects.filter(workspace=workspace).aggregate(
+            in_flight=Count("pk", filter=Q(status__in=IN_FLIGHT)),
+            spent=Sum("cost_estimate", filter=BILLED & Q(created_at__gte=since)),
+        )
+        if not fresh:  # a check's count is taken before its own job: never the pages' copy
+            cache.set(key, found, SHOWN_FOR_SECONDS)
     return Usage(
         in_flight=found["in_flight"],
         max_in_flight=workspace.max_jobs_in_flight,
@@ -67,9 +82,14 @@ def usage(workspace) -> Usage:
     )
 
 
+def forget(workspace_id: int) -> None:
+    """Drop the pages' copy of a workspace's counts (a job was made: the next page shows it)."""
+    cache.delete(f"studio:usage:{workspace_id}:{month_start():%Y-%m}")
+
+
 def check(workspace, *, cost: Decimal) -> None:
     """Refuse a new job past a limit, saying which and what to do. Call with the workspace row locked."""
-    now = usage(workspace)
+    now = usage(workspace, fresh=True)
     if now.max_in_flight is not None and now.in_flight >= now.max_in_flight:
         raise ValidationError(
             f"This workspace already has {now.in_flight} jobs in flight, its limit. Wait for some to "

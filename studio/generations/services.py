@@ -140,6 +140,7 @@ def create_generation(
             project=project,
         )
         transaction.on_commit(lambda: _nudge(generation.pk))
+        transaction.on_commit(lambda: limits.forget(workspace.pk))  # the budget line counts it
         live.notify(generation.pk)  # open galleries show the new card
     return generation
 

@@ -75,7 +75,7 @@ def start_chain(*, workspace, storyboard: Storyboard, shot: Shot, user) -> Chain
     total = chain_estimate(storyboard, shot.position)
     with transaction.atomic():
         locked = Workspace.objects.select_for_update().get(pk=workspace.pk)
-        refusal = limits.over_budget(limits.usage(locked), total)
+        refusal = limits.over_budget(limits.usage(locked, fresh=True), total)
         if refusal:
             raise ValidationError(
                 f"These {len(shots)} shots (about ${total} in all) would pass the budget: {refusal} "
