@@ -64,7 +64,7 @@ def usage(workspace, *, fresh: bool = False) -> Usage:
     made (``forget``); ``fresh`` counts them now, as ``check`` does under the workspace's lock before a
     job is let through. The limits themselves always come from the workspace row."""
     since = month_start()
-    key = f"studio:usage:{workspace.pk}:{since:%Y-%m}"
+    key = _cache_key(workspace.pk, since)
     found = None if fresh else cache.get(key)
     if found is None:
         found = Generation.objects.filter(workspace=workspace).aggregate(
@@ -84,7 +84,11 @@ def usage(workspace, *, fresh: bool = False) -> Usage:
 
 def forget(workspace_id: int) -> None:
     """Drop the pages' copy of a workspace's counts (a job was made: the next page shows it)."""
-    cache.delete(f"studio:usage:{workspace_id}:{month_start():%Y-%m}")
+    cache.delete(_cache_key(workspace_id, month_start()))
+
+
+def _cache_key(workspace_id: int, since: datetime) -> str:
+    return f"studio:usage:{workspace_id}:{since:%Y-%m}"
 
 
 def check(workspace, *, cost: Decimal) -> None:

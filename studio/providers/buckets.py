@@ -76,18 +76,18 @@ redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'stamp', tostring(now))
 redis.call('EXPIRE', KEYS[1], math.ceil(capacity / rate) + 60)
 return tostring(wait)
 """
-_clients: dict[str, object] = {}
-_clients_lock = threading.Lock()
+_scripts: dict[str, object] = {}  # broker URL -> the script, registered on a client of that Redis
+_scripts_lock = threading.Lock()
 
 
 def _take_redis(url: str, key: str, rate: Rate) -> float:
-    with _clients_lock:
-        script = _clients.get(url)
+    with _scripts_lock:
+        script = _scripts.get(url)
         if script is None:
             import redis
 
             client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-            script = _clients[url] = client.register_script(_SCRIPT)
+            script = _scripts[url] = client.register_script(_SCRIPT)
     return float(script(keys=[f"studio:bucket:{key}"], args=[rate.per_second, rate.capacity]))
 
 

@@ -23,15 +23,19 @@ from studio.providers.base import ErrorKind, Progress, ProviderError, RemoteStat
 from studio.providers.registry import get_provider
 
 
+def due(now: datetime):
+    """Jobs at the vendor whose poll is due and whose lease (if any) has run out."""
+    return Generation.objects.filter(status__in=REMOTE, next_poll_at__lte=now).filter(
+        Q(lease_until__isnull=True) | Q(lease_until__lte=now)
+    )
+
+
 def claim_poll(generation_id: int):
     """The lease this call took on a due job at the vendor (a datetime, its fencing token), or None."""
     now = timezone.now()
     lease = now + rules.POLL_LEASE
     won = (
-        Generation.objects.filter(pk=generation_id, status__in=REMOTE, next_poll_at__lte=now)
-        .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
-        .update(lease_until=lease, polls=F("polls") + 1, updated_at=now)
-        == 1
+        due(now).filter(pk=generation_id).update(lease_until=lease, polls=F("polls") + 1, updated_at=now) == 1
     )
     return lease if won else None
 
@@ -46,9 +50,8 @@ def claim_due_polls(limit: int) -> tuple[list[int], datetime] | None:
     lease = now + rules.POLL_LEASE
     with transaction.atomic():
         pks = list(
-            Generation.objects.select_for_update(skip_locked=True)
-            .filter(status__in=REMOTE, next_poll_at__lte=now)
-            .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
+            due(now)
+            .select_for_update(skip_locked=True)
             .order_by("next_poll_at")
             .values_list("pk", flat=True)[:limit]
         )

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from studio.generations.engine import downloads, pools
-from studio.generations.engine.polling import claim_due_polls, poll, poll_claimed, poll_from_sweep
+from studio.generations.engine.polling import claim_due_polls, due, poll, poll_claimed, poll_from_sweep
 from studio.generations.engine.rules import REMOTE, S
 from studio.generations.engine.submitting import recover_abandoned, submit
 from studio.generations.models import Generation
@@ -52,7 +52,6 @@ def sweep(*, limit: int = 500) -> SweepReport:
     Finished results go to the download pool and are not waited for: the tick ends with its polls."""
     report = SweepReport(recovered=recover_abandoned())
     now = timezone.now()
-    free = Q(lease_until__isnull=True) | Q(lease_until__lte=now)
     queued = list(
         Generation.objects.filter(status=S.QUEUED)
         .filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now))
@@ -71,13 +70,8 @@ def sweep(*, limit: int = 500) -> SweepReport:
 
         steps += [("polled", pool.submit(pools.guarded, poll_claimed_row, pk)) for pk in pks]
     else:  # each row claimed by the thread that polls it
-        due = list(
-            Generation.objects.filter(status__in=REMOTE, next_poll_at__lte=now)
-            .filter(free)
-            .order_by("next_poll_at")
-            .values_list("pk", flat=True)[:limit]
-        )
-        steps += [("polled", pool.submit(pools.guarded, poll_from_sweep, pk)) for pk in due]
+        pks = list(due(now).order_by("next_poll_at").values_list("pk", flat=True)[:limit])
+        steps += [("polled", pool.submit(pools.guarded, poll_from_sweep, pk)) for pk in pks]
     for counter, future in steps:
         won, error = future.result()
         if won:
